@@ -465,6 +465,9 @@ pub struct ErrorCounters {
     /// FEC-corrected code words (Broadcom `RSCorr`/`FEC`). A count, not seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fec: Option<u64>,
+    /// Seconds with at least one FEC correction (FECS), where the modem counts seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fecs: Option<u64>,
     /// CRC errors (code violations).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub crc: Option<u64>,
@@ -502,6 +505,7 @@ pub struct ErrorCounters {
 #[serde(rename_all = "snake_case")]
 pub enum Counter {
     Fec,
+    Fecs,
     Crc,
     Es,
     Ses,
@@ -515,8 +519,9 @@ pub enum Counter {
 }
 
 impl Counter {
-    pub const ALL: [Counter; 11] = [
+    pub const ALL: [Counter; 12] = [
         Counter::Fec,
+        Counter::Fecs,
         Counter::Crc,
         Counter::Es,
         Counter::Ses,
@@ -532,6 +537,7 @@ impl Counter {
     pub fn as_str(self) -> &'static str {
         match self {
             Counter::Fec => "fec",
+            Counter::Fecs => "fecs",
             Counter::Crc => "crc",
             Counter::Es => "es",
             Counter::Ses => "ses",
@@ -562,6 +568,7 @@ impl ErrorCounters {
     fn field(&self, counter: Counter) -> &Option<u64> {
         match counter {
             Counter::Fec => &self.fec,
+            Counter::Fecs => &self.fecs,
             Counter::Crc => &self.crc,
             Counter::Es => &self.es,
             Counter::Ses => &self.ses,
@@ -578,6 +585,7 @@ impl ErrorCounters {
     fn field_mut(&mut self, counter: Counter) -> &mut Option<u64> {
         match counter {
             Counter::Fec => &mut self.fec,
+            Counter::Fecs => &mut self.fecs,
             Counter::Crc => &mut self.crc,
             Counter::Es => &mut self.es,
             Counter::Ses => &mut self.ses,
