@@ -79,6 +79,19 @@ impl LineReading {
         *self == LineReading::new(self.dialect)
     }
 
+    /// Drops what a line out of showtime cannot mean: modems keep printing rates, margins and
+    /// uptimes of 0 (or of the last session) while training or down. Counters stay: the
+    /// windows that outlive a link (total, days) are still true.
+    pub fn settle(&mut self) {
+        if matches!(self.state, LineState::Training | LineState::Idle | LineState::Down) {
+            self.down = DirectionStats::default();
+            self.up = DirectionStats::default();
+            self.uptime_s = None;
+            self.counters.since_link = None;
+        }
+        self.counters.prune();
+    }
+
     pub fn direction(&self, direction: Direction) -> &DirectionStats {
         match direction {
             Direction::Down => &self.down,

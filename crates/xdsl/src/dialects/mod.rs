@@ -107,6 +107,13 @@ impl Dialect {
         if input.trim().is_empty() {
             return Err(ParseError::Empty);
         }
+        let mut reading = self.parse_raw(input)?;
+        reading.settle();
+        Ok(reading)
+    }
+
+    /// The dialect module's own reading, before [`LineReading::settle`].
+    fn parse_raw(self, input: &str) -> Result<LineReading, ParseError> {
         match self {
             Dialect::Broadcom => broadcom::parse(input),
             Dialect::Homeware => homeware::parse(input),
