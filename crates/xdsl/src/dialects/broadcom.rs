@@ -49,6 +49,17 @@ pub fn parse(input: &str) -> Result<LineReading, ParseError> {
     parser.finish(input)
 }
 
+/// Reads xdslctl-style counter windows (`Total time = …` blocks under a `Down  Up` header) into
+/// `reading`. For the dialects that embed them, such as ZyXEL's web page.
+pub(super) fn read_counter_windows<'a>(reading: &mut LineReading, lines: impl Iterator<Item = &'a str>) {
+    let mut parser = Parser::new();
+    std::mem::swap(&mut parser.reading, reading);
+    for line in lines {
+        parser.line(line);
+    }
+    std::mem::swap(&mut parser.reading, reading);
+}
+
 /// `xdslctl profile --show` starts its sections with these headings.
 fn is_profile_show(line: &str) -> bool {
     matches!(line, "Modulations:" | "VDSL2 profiles:" | "Capability:")
