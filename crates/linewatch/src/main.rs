@@ -1,6 +1,8 @@
 //! linewatch: watches an xDSL line and the WAN behind it.
 
 mod cli;
+mod config;
+mod devices;
 mod render;
 
 fn main() -> std::process::ExitCode {

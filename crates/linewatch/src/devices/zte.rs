@@ -1,0 +1,1 @@
+//! ZTE web UI (later in this issue).
