@@ -1,0 +1,55 @@
+//! Helpers shared by the end-to-end tests: finding real peers, free ports, fixtures.
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+
+/// The repository's `fixtures/` folder.
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
+}
+
+pub fn fixture(path: &str) -> String {
+    std::fs::read_to_string(fixtures().join(path)).unwrap_or_else(|e| panic!("fixture {path}: {e}"))
+}
+
+/// Whether a real peer (a program from a Debian package) is installed. Under `CI=true` a
+/// missing peer fails the test; elsewhere the test is skipped with a loud message.
+pub fn peer_available(program: &str, package: &str) -> bool {
+    let found = which(program).is_some();
+    if !found {
+        let message = format!("{program} is not installed (Debian package {package}): `.ci/run` installs it");
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("{message}");
+        }
+        eprintln!("\n!!! SKIPPED: {message}\n");
+    }
+    found
+}
+
+pub fn which(program: &str) -> Option<PathBuf> {
+    if program.contains('/') {
+        return Path::new(program).exists().then(|| PathBuf::from(program));
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain(["/usr/sbin", "/sbin"].map(PathBuf::from))
+        .map(|dir| dir.join(program))
+        .find(|p| p.is_file())
+}
+
+/// A TCP port on 127.0.0.1 that was free a moment ago.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Waits until something listens on `port` (a server started in the background).
+pub fn wait_for_port(port: u16) {
+    for _ in 0..200 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    panic!("nothing listens on port {port} after 5s");
+}
