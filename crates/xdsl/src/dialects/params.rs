@@ -75,33 +75,35 @@ fn read_soap(input: &str, dialect: Dialect) -> Result<Params, ParseError> {
     }
 }
 
-/// A SOAP Fault as it goes by: its `faultstring` and the texts of its `detail` (a CWMP fault
-/// code and string, or a UPnP error code and description).
+/// A SOAP Fault as it goes by: its `faultstring` and the first texts of its `detail` (a CWMP
+/// fault code and string, or a UPnP error code and description).
 #[derive(Default)]
 pub(crate) struct Fault {
-    line: Option<usize>,
-    words: Vec<String>,
+    faultstring: Option<(usize, String)>,
+    detail: Vec<(usize, String)>,
 }
 
 impl Fault {
     pub(crate) fn see(&mut self, element: &XmlElement<'_>) {
-        if !element.ancestors.iter().any(|a| a == "Fault") || element.text.is_empty() {
+        if element.text.is_empty() || !element.ancestors.iter().any(|a| a == "Fault") {
             return;
         }
         if element.name == "faultstring" {
-            self.line = Some(element.line);
-            self.words.insert(0, element.text.to_string());
-        } else if element.ancestors.iter().any(|a| a == "detail") {
-            self.line.get_or_insert(element.line);
-            self.words.push(element.text.to_string());
+            self.faultstring.get_or_insert_with(|| (element.line, element.text.to_string()));
+        } else if self.detail.len() < 4 && element.ancestors.iter().any(|a| a == "detail") {
+            self.detail.push((element.line, element.text.to_string()));
         }
     }
 
     /// `faultstring: code text`, e.g. `CWMP fault: 9005 Invalid parameter name`.
     pub(crate) fn error(&self) -> Option<ParseError> {
-        let line = self.line?;
-        let (head, detail) = self.words.split_first()?;
-        let text = if detail.is_empty() { head.clone() } else { format!("{head}: {}", detail.join(" ")) };
+        let detail = self.detail.iter().map(|(_, t)| t.as_str()).collect::<Vec<_>>().join(" ");
+        let (line, text) = match (&self.faultstring, self.detail.first()) {
+            (Some((line, head)), _) if detail.is_empty() => (*line, head.clone()),
+            (Some((line, head)), _) => (*line, format!("{head}: {detail}")),
+            (None, Some((line, _))) => (*line, detail),
+            (None, None) => return None,
+        };
         Some(ParseError::ModemError { line, text: text::excerpt(&text) })
     }
 }

@@ -37,8 +37,15 @@ pub fn from_params(params: &Params) -> Result<LineReading, ParseError> {
     };
     let mut reading = LineReading::new(Dialect::Tr098);
     read_interface(&mut reading, |leaf| params::value(params, &format!("{line}{leaf}")));
+    // The `…Start` values sit on the interface object in TR-098 1.8; some firmware put them in
+    // `Stats.` next to the periods they belong to.
+    let stats = format!("{line}Stats.");
+    if reading.uptime_s.is_none() {
+        reading.uptime_s = params::value(params, &format!("{stats}ShowtimeStart")).and_then(params::counter);
+    }
     params::read_starts(&mut reading, params, &line);
-    params::read_stats(&mut reading, params, &format!("{line}Stats."));
+    params::read_starts(&mut reading, params, &stats);
+    params::read_stats(&mut reading, params, &stats);
     params::finish(&mut reading);
     Ok(reading)
 }
@@ -187,6 +194,20 @@ mod tests {
         assert_eq!(r.state, LineState::Idle);
         assert!(r.up.is_empty());
         assert_eq!(r.counters.get(Window::Total).unwrap().down.crc, Some(17));
+    }
+
+    #[test]
+    fn transformer_cli_text_with_starts_under_stats() {
+        let input = "InternetGatewayDevice.WANDevice.1.WANDSLInterfaceConfig.Status [string] = Up\n\
+                     InternetGatewayDevice.WANDevice.1.WANDSLInterfaceConfig.Stats.ShowtimeStart [unsignedInt] = 3600\n\
+                     InternetGatewayDevice.WANDevice.1.WANDSLInterfaceConfig.Stats.TotalStart [unsignedInt] = 4294967295\n\
+                     InternetGatewayDevice.WANDevice.1.WANDSLInterfaceConfig.Stats.Showtime.FECErrors [unsignedInt] = 5\n";
+        let r = parse(input).unwrap();
+        assert_eq!(r.state, LineState::Showtime);
+        assert_eq!(r.uptime_s, Some(3600));
+        let since_link = r.counters.get(Window::SinceLink).unwrap();
+        assert_eq!((since_link.duration_s, since_link.down.fec), (Some(3600), Some(5)));
+        assert_eq!(r.counters.total, None);
     }
 
     #[test]

@@ -51,7 +51,7 @@ pub fn parse(input: &str) -> Result<LineReading, ParseError> {
         }
         _ => {}
     });
-    if let Some((line, verdict)) = verdict.filter(|(_, v)| !v.eq_ignore_ascii_case("SUCC")) {
+    if let Some((line, verdict)) = verdict.filter(|(_, v)| !v.is_empty() && !v.eq_ignore_ascii_case("SUCC")) {
         // SessionTimeout, a lost login...: the page is the modem refusing, not an empty line.
         return Err(ParseError::ModemError { line, text: format!("IF_ERRORSTR: {verdict}") });
     }
