@@ -16,7 +16,7 @@ use quick_xml::events::{BytesRef, BytesStart, Event};
 
 use crate::dialects::Dialect;
 use crate::error::ParseError;
-use crate::model::{Counter, Direction, LineReading, LineState, Window};
+use crate::model::{Counter, Direction, LineReading, Window};
 use crate::text;
 
 /// Parameter name → value, as the CPE reported them.
@@ -328,19 +328,6 @@ pub(crate) fn instances(params: &Params, prefix: &str) -> Vec<String> {
 /// True when some parameter starts with `prefix`.
 pub(crate) fn has_any(params: &Params, prefix: &str) -> bool {
     params.range(prefix.to_string()..).next().is_some_and(|(n, _)| n.starts_with(prefix))
-}
-
-/// Last touches: out of showtime, the rates, levels and uptime a modem still shows belong to the
-/// last sync (or are zeros), so they are dropped rather than reported as current; empty counter
-/// windows go.
-pub(crate) fn finish(reading: &mut LineReading) {
-    if matches!(reading.state, LineState::Training | LineState::Idle | LineState::Down) {
-        reading.down = Default::default();
-        reading.up = Default::default();
-        reading.uptime_s = None;
-        reading.counters.since_link = None;
-    }
-    reading.counters.prune();
 }
 
 // ---------------------------------------------------------------------------------------------

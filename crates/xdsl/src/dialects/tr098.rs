@@ -46,7 +46,8 @@ pub fn from_params(params: &Params) -> Result<LineReading, ParseError> {
     params::read_starts(&mut reading, params, &line);
     params::read_starts(&mut reading, params, &stats);
     params::read_stats(&mut reading, params, &stats);
-    params::finish(&mut reading);
+    // The ACS calls this directly, without `Dialect::parse`: settle here too.
+    reading.settle();
     Ok(reading)
 }
 

@@ -45,7 +45,8 @@ pub fn from_params(params: &Params) -> Result<LineReading, ParseError> {
     if let Some(channel) = &channel {
         read_channel(&mut reading, params, channel);
     }
-    params::finish(&mut reading);
+    // The ACS calls this directly, without `Dialect::parse`: settle here too.
+    reading.settle();
     Ok(reading)
 }
 
