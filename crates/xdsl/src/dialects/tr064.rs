@@ -3,6 +3,9 @@
 //! `X_AVM-DE_GetDSLInfo`. Their `New…` elements carry the TR-098 `WANDSLInterfaceConfig` names
 //! (`NewDownstreamCurrRate`, `NewATUCCRCErrors`…) in the same units: kbit/s, 0.1 dB, 0.1 dB(mV).
 //! A SOAP Fault (e.g. `UPnPError` 401 Invalid Action) is the box refusing.
+//! Power is reported /10 as given, like TR-098's 0.1 dBmV; the FRITZ!Box values (498, 515) look
+//! like real dBmV (about dBm + 50 on a 100 Ω pair), so `power_dbm` here is not comparable with
+//! other dialects' dBm.
 
 use super::params::{self, Fault, Params};
 use super::tr098;

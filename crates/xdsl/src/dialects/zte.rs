@@ -148,12 +148,12 @@ fn read_directional(reading: &mut LineReading, key: &str, value: &str) {
         _ => None,
     };
     if let Some(counter) = counter {
-        // The page does not say since when it counts. `Fec_errors` and friends come from the
-        // line object's running counters, which survive retrains on the Broadcom firmware
-        // underneath (Link_retrain beside them counts retrains, so they are not per-sync);
-        // total is the least wrong window: a counter reset read as total looks like a reboot
-        // to the delta maths, whereas a since-boot count read as since_link would be wrong
-        // after every retrain. No direction prefix = the modem's own count (near end).
+        // The page does not say since when it counts. `Link_retrain` sits beside these counters,
+        // which only makes sense for counts that outlive a sync, so they are likely counted since
+        // boot; and total is the least wrong window anyway: a per-sync count read as total makes
+        // its reset at a retrain look like a reboot to the delta maths (handled), whereas a
+        // since-boot count read as since_link would be wrong after every retrain.
+        // No end prefix (`Fec_errors`) = the modem's own count: near end, down.
         if let Some(n) = params::counter(value) {
             let end = direction.unwrap_or(Direction::Down);
             reading.counters.entry(Window::Total).direction_mut(end).set(counter, Some(n));
@@ -168,7 +168,7 @@ fn read_directional(reading: &mut LineReading, key: &str, value: &str) {
         "noisemargin" | "snrmargin" => stats.snr_margin_db = params::tenths(value),
         "attenuation" => stats.attenuation_db = params::tenths(value),
         "power" => stats.power_dbm = params::tenths(value),
-        // Milliseconds, as Broadcom's `xdslctl` reports the delay on the same chips.
+        // G.997.1 gives the delay in milliseconds; the H267A tooling reads it so too.
         "interleavedelay" => stats.interleave_delay_ms = params::counter(value).map(|ms| ms as f64),
         _ => {}
     }
