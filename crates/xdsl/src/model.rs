@@ -203,7 +203,7 @@ impl Mode {
             Some(Mode::Vdsl2)
         } else if has("g.992.5") || has("adsl2+") || has("adsl2plus") || has("adsl2p") || has("2plus") {
             Some(Mode::Adsl2Plus)
-        } else if has("g.992.3") || has("g.992.4") || has("adsl2") || has("readsl") {
+        } else if has("g.992.3") || has("g.992.4") || has("adsl2") || has("readsl") || has("g.dmt.bis") || has("gdmtbis") {
             Some(Mode::Adsl2)
         } else if has("g.992.1")
             || has("g.992.2")
@@ -680,7 +680,7 @@ mod tests {
         assert_eq!(Mode::from_text("G.992.5_Annex_A"), Some(Mode::Adsl2Plus));
         assert_eq!(Mode::from_text("adsl2p_annexa"), Some(Mode::Adsl2Plus));
         assert_eq!(Mode::from_text("ITU G.992.1(G.DMT)"), Some(Mode::Adsl));
-        assert_eq!(Mode::from_text("ADSL_G.dmt.bis"), Some(Mode::Adsl));
+        assert_eq!(Mode::from_text("ADSL_G.dmt.bis"), Some(Mode::Adsl2));
         assert_eq!(Mode::from_text("G.9701"), Some(Mode::Gfast));
         assert_eq!(Mode::from_text("PTM Mode"), None);
     }

@@ -78,7 +78,7 @@ pub(crate) fn read_interface<'a>(reading: &mut LineReading, get: impl Fn(&str) -
         reading.state_text = Some(status.to_string());
     }
     let standard = get("StandardUsed");
-    reading.mode = standard.and_then(Mode::from_text).or_else(|| get("ModulationType").and_then(modulation_mode));
+    reading.mode = standard.or_else(|| get("ModulationType")).and_then(Mode::from_text);
     reading.annex = standard.and_then(annex_from_text);
     reading.profile = get("CurrentProfile").and_then(profile_from_text);
     reading.tps_tc = get("LinkEncapsulationUsed").and_then(TpsTc::from_text);
@@ -94,11 +94,6 @@ pub(crate) fn read_interface<'a>(reading: &mut LineReading, get: impl Fn(&str) -
     reading.uptime_s = get("ShowtimeStart").and_then(params::counter);
 }
 
-/// The deprecated `ModulationType` enum. `ADSL_G.dmt.bis` is G.992.3 (ADSL2), which the generic
-/// reading would take for G.dmt (ADSL).
-fn modulation_mode(text: &str) -> Option<Mode> {
-    if text.eq_ignore_ascii_case("ADSL_G.dmt.bis") { Some(Mode::Adsl2) } else { Mode::from_text(text) }
-}
 
 #[cfg(test)]
 mod tests {
