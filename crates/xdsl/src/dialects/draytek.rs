@@ -563,6 +563,13 @@ mod tests {
     }
 
     #[test]
+    fn megabyte_lines_are_fine() {
+        // Linear time: these return at once (whatever they return).
+        let _ = parse(&"DS Actual Rate : 1 bps US Foo Bar ".repeat(40_000));
+        let _ = parse(&"x ".repeat(1 << 19));
+    }
+
+    #[test]
     fn survives_cuts_and_whitespace() {
         check_robust(Dialect::Draytek, FIXTURES);
     }

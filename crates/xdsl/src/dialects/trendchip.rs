@@ -418,6 +418,13 @@ mod tests {
     }
 
     #[test]
+    fn megabyte_lines_are_fine() {
+        // Linear time: these return at once (whatever they return).
+        let _ = parse(&format!("ADSL uptime : {} secs", "1:2, ".repeat(200_000)));
+        let _ = parse(&format!("tc> {}", "wan adsl ".repeat(100_000)));
+    }
+
+    #[test]
     fn survives_cuts_and_whitespace() {
         check_robust(Dialect::Trendchip, FIXTURES);
     }
