@@ -76,6 +76,27 @@ pub fn decimal(token: &str) -> Option<f64> {
     Some(if negative { -value } else { value })
 }
 
+/// A decimal as modem firmware prints it from tenths with `%d.%d`, or with a space after the
+/// point: `8. 3 dB` → 8.3, `-1.-5` → -1.5, `0.-5` → -0.5; plain `14 dB` → 14.
+pub fn loose_decimal(value: &str) -> Option<f64> {
+    let value = value.trim();
+    let Some((whole, fraction)) = value.split_once('.') else { return decimal(value) };
+    let whole = whole.trim();
+    let whole_digits = whole.trim_start_matches('-').trim_start();
+    let fraction = fraction.trim_start();
+    let (fraction_negative, fraction) = match fraction.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, fraction),
+    };
+    let fraction = &fraction[..fraction.find(|c: char| !c.is_ascii_digit()).unwrap_or(fraction.len())];
+    if whole_digits.is_empty() || !whole_digits.bytes().all(|b| b.is_ascii_digit()) || fraction.is_empty() {
+        return decimal(value);
+    }
+    let magnitude: f64 = format!("{whole_digits}.{fraction}").parse().ok()?;
+    let negative = whole.starts_with('-') || fraction_negative;
+    magnitude.is_finite().then_some(if negative { -magnitude } else { magnitude })
+}
+
 /// A value given in tenths (0.1 dB, 0.1 dBm): `302` → 30.2.
 pub fn tenths(token: &str) -> Option<f64> {
     decimal(token).map(|v| v / 10.0)
@@ -240,6 +261,17 @@ mod tests {
         assert_eq!(decimal("abc"), None);
         assert_eq!(tenths("302"), Some(30.2));
         assert_eq!(tenths("-145"), Some(-14.5));
+    }
+
+    #[test]
+    fn loose_decimals() {
+        assert_eq!(loose_decimal("8. 3 dB"), Some(8.3));
+        assert_eq!(loose_decimal("-1.-5 db"), Some(-1.5));
+        assert_eq!(loose_decimal("0.-5"), Some(-0.5));
+        assert_eq!(loose_decimal("14 dB"), Some(14.0));
+        assert_eq!(loose_decimal("21.8 dB"), Some(21.8));
+        assert_eq!(loose_decimal("----"), None);
+        assert_eq!(loose_decimal(". dB"), None);
     }
 
     #[test]

@@ -221,8 +221,8 @@ fn apply(reading: &mut LineReading, label: &str, value: &str) -> bool {
         // A zero rate is never a sync rate: the modem prints it when it has none.
         Field::Rate(d) => reading.direction_mut(d).rate_bps = text::rate(value, None).filter(|r| *r > 0),
         Field::Attainable(d) => reading.direction_mut(d).attainable_bps = text::rate(value, None).filter(|r| *r > 0),
-        Field::Attenuation(d) => reading.direction_mut(d).attenuation_db = loose_decimal(value),
-        Field::SnrMargin(d) => reading.direction_mut(d).snr_margin_db = loose_decimal(value),
+        Field::Attenuation(d) => reading.direction_mut(d).attenuation_db = text::loose_decimal(value),
+        Field::SnrMargin(d) => reading.direction_mut(d).snr_margin_db = text::loose_decimal(value),
         Field::Count(d, counter) => {
             let total = reading.counters.entry(Window::Total).direction_mut(d);
             total.set(counter, text::count(value));
@@ -325,27 +325,6 @@ fn widest_gap(text: &str) -> Option<(usize, usize)> {
         Some((s, e)) if e - s >= gap.1 - gap.0 => Some((s, e)),
         _ => Some(gap),
     })
-}
-
-/// A decimal as modem firmware prints it from tenths with `%d.%d`, or with a space after the
-/// point: `8. 3 dB` → 8.3, `-1.-5` → -1.5, `0.-5` → -0.5; plain `14 dB` → 14.
-pub(crate) fn loose_decimal(value: &str) -> Option<f64> {
-    let value = value.trim();
-    let Some((whole, fraction)) = value.split_once('.') else { return text::decimal(value) };
-    let whole = whole.trim();
-    let whole_digits = whole.trim_start_matches('-').trim_start();
-    let fraction = fraction.trim_start();
-    let (fraction_negative, fraction) = match fraction.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, fraction),
-    };
-    let fraction = &fraction[..fraction.find(|c: char| !c.is_ascii_digit()).unwrap_or(fraction.len())];
-    if whole_digits.is_empty() || !whole_digits.bytes().all(|b| b.is_ascii_digit()) || fraction.is_empty() {
-        return text::decimal(value);
-    }
-    let magnitude: f64 = format!("{whole_digits}.{fraction}").parse().ok()?;
-    let negative = whole.starts_with('-') || fraction_negative;
-    magnitude.is_finite().then_some(if negative { -magnitude } else { magnitude })
 }
 
 #[cfg(test)]
@@ -534,17 +513,6 @@ mod tests {
     fn no_label_is_longer_than_the_lookback() {
         let longest = LABELS.iter().map(|(name, _)| text::words(name).len()).max();
         assert_eq!(longest, Some(MAX_LABEL_WORDS));
-    }
-
-    #[test]
-    fn loose_decimals() {
-        assert_eq!(loose_decimal("8. 3 dB"), Some(8.3));
-        assert_eq!(loose_decimal("-1.-5 db"), Some(-1.5));
-        assert_eq!(loose_decimal("0.-5"), Some(-0.5));
-        assert_eq!(loose_decimal("14 dB"), Some(14.0));
-        assert_eq!(loose_decimal("21.8 dB"), Some(21.8));
-        assert_eq!(loose_decimal("----"), None);
-        assert_eq!(loose_decimal(". dB"), None);
     }
 
     #[test]

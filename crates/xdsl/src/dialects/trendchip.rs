@@ -15,7 +15,7 @@
 //! current day and the total.
 
 use crate::dialects::Dialect;
-use crate::dialects::draytek::loose_decimal;
+use crate::text::loose_decimal;
 use crate::error::ParseError;
 use crate::model::{Counter, Direction, DirectionStats, LineReading, LineState, Mode, TpsTc, Window, annex_from_text};
 use crate::text;
