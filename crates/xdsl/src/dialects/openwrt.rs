@@ -19,6 +19,10 @@
 //! "no value", vendor ids as hex text. Stats windows: `total`, `showtime` (since link),
 //! `currentday`, `quarterhour`, each with a `*_start` (seconds counted so far);
 //! `lastshowtime` has no window in the model and is skipped.
+//!
+//! OpenWrt 19.07 and older have no `dsl` ubus object: their Lantiq figures come from
+//! `dsl_control status`/`lucistat` (the `lantiq` dialect). Not read: `erb` (vectoring error
+//! reports sent/discarded), `power_state`, `xtse`, `actps`: the model has no place for them.
 
 use serde_json::{Map, Value};
 
@@ -48,6 +52,7 @@ pub fn recognises(input: &str) -> bool {
 }
 
 pub fn parse(input: &str) -> Result<LineReading, ParseError> {
+    let input = input.strip_prefix('\u{feff}').unwrap_or(input);
     let mut reading = LineReading::new(Dialect::Openwrt);
     let mut of_dialect = false;
     for segment in segments(input) {
@@ -113,8 +118,9 @@ impl<'a> Segment<'a> {
                 object_ok && matches!(call.method.as_str(), "metrics" | "status" | "stats")
             }
         };
-        let body = self.body.trim();
-        (wanted && !body.is_empty()).then_some(self.body)
+        // An answer is an object (or array); other text (a line of dashes, a bare number) is not one.
+        let answer = self.body.trim_start().starts_with(['{', '[']);
+        (wanted && answer).then_some(self.body)
     }
 }
 
@@ -259,7 +265,11 @@ fn metrics(r: &mut LineReading, m: &Map<String, Value>) {
     if r.state_text.is_none() {
         let text = string(m.get("state"));
         let up = m.get("up").and_then(Value::as_bool);
-        r.state = match (text.as_deref().map(line_state), up) {
+        let words = text
+            .as_deref()
+            .map(line_state)
+            .or_else(|| count(m.get("state_num")).and_then(state_num));
+        r.state = match (words, up) {
             // `up` is true exactly in showtime with TC-layer sync.
             (_, Some(true)) => LineState::Showtime,
             (Some(LineState::Showtime), Some(false)) => LineState::Training,
@@ -319,6 +329,18 @@ fn metrics(r: &mut LineReading, m: &Map<String, Value>) {
             keep_first(&mut c.rtx_tx, get(sender, "tx_retransmitted"));
         }
     }
+}
+
+/// `state_num`, the driver's stable state numbering (printed only for these states).
+fn state_num(n: u64) -> Option<LineState> {
+    let state = match n {
+        0 | 1 => LineState::Down,
+        2 | 3 => LineState::Idle,
+        4..=6 | 8 => LineState::Training,
+        7 => LineState::Showtime,
+        _ => return None,
+    };
+    Some(state)
 }
 
 fn metrics_direction(d: &mut DirectionStats, m: &Map<String, Value>) {
@@ -694,6 +716,13 @@ mod tests {
     }
 
     #[test]
+    fn state_num_without_state_text() {
+        let r = parse(r#"{"state_num": 4, "up": false, "uptime": 0}"#).unwrap();
+        assert_eq!((r.state, r.state_text), (LineState::Training, None));
+        assert_eq!(r.uptime_s, None);
+    }
+
+    #[test]
     fn prpl_line_training() {
         let input = "ubus call dsl.line.0 status\n{\n\t\"status\": \"down\",\n\t\"link_status\": \"initializing\",\n\t\"noise_margin\": {\"us\": 0, \"ds\": 0},\n\t\"max_bit_rate\": {\"us\": 0, \"ds\": 0}\n}\n";
         let r = parse(input).unwrap();
@@ -724,6 +753,18 @@ mod tests {
         let session = fixture(FIXTURES[2]);
         let cut: String = session.lines().take(20).map(|l| format!("{l}\n")).collect();
         assert!(matches!(parse(&cut), Err(ParseError::Malformed { line: 20, .. })));
+    }
+
+    #[test]
+    fn other_text_is_not_read_as_json() {
+        assert!(matches!(
+            parse("----\nStatus: Showtime\n"),
+            Err(ParseError::Unrecognised { line: 1, .. })
+        ));
+        assert!(matches!(
+            parse(&fixture("xdslctl-stats/02-bcm-adsl2-annexa-atm-rexmt-tabs.txt")),
+            Err(ParseError::Unrecognised { .. })
+        ));
     }
 
     #[test]
