@@ -13,7 +13,7 @@
 //! line value and are only used when they hold one band. Counters are named
 //! `{Downstream,Upstream}{FEC,CRC,HEC,ES,SES,UAS,LOS,LOF}{window}`.
 
-use super::lantiq::{finish, keep_first};
+use super::lantiq::{conclude, keep_first};
 use crate::dialects::Dialect;
 use crate::error::ParseError;
 use crate::model::{Counter, Direction, LineReading, LineState, Mode, Window, annex_from_text, profile_from_text};
@@ -53,25 +53,14 @@ pub fn parse(input: &str) -> Result<LineReading, ParseError> {
         // The per-band margin has the decimals; on ADSL it is one band, which is the line's.
         reading.direction_mut(direction).snr_margin_db = per_band.or(margin);
     }
-    let holds_status = reading.state != LineState::Unknown
-        || !reading.down.is_empty()
-        || !reading.up.is_empty()
-        || !reading.counters.is_empty()
-        || reading.uptime_s.is_some();
-    if !holds_status {
-        return Err(if found.any {
-            ParseError::NotLineStatus {
-                dialect: Dialect::Homeware,
-                reason: "no line state, rates or counters in it (rpc.xdslctl holds per-tone data): run \
-                         `transformer-cli get sys.class.xdsl.@line0.`"
-                    .to_string(),
-            }
-        } else {
-            ParseError::unrecognised(Dialect::Homeware, input)
-        });
+    if !found.any {
+        return Err(ParseError::unrecognised(Dialect::Homeware, input));
     }
-    finish(&mut reading);
-    Ok(reading)
+    conclude(
+        reading,
+        "no line state, rates or counters in it (rpc.xdslctl holds per-tone data): run \
+         `transformer-cli get sys.class.xdsl.@line0.`",
+    )
 }
 
 /// What is settled only once every parameter is read.
@@ -348,6 +337,12 @@ sys.class.xdsl.@line0.DownstreamCRCTotal [unsignedInt] = 312
         assert_eq!(r.state, LineState::Unknown);
         assert_eq!(r.down.rate_bps, Some(109_999_000));
         assert!(r.up.is_empty());
+    }
+
+    #[test]
+    fn counters_without_numbers_are_no_status() {
+        let input = "sys.class.xdsl.@line0.DownstreamCRCTotal [unsignedInt] = \nsys.class.xdsl.@line0.XTUCVendor [string] = BDCM\n";
+        assert!(matches!(parse(input), Err(ParseError::NotLineStatus { .. })));
     }
 
     #[test]

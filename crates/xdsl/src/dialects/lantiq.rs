@@ -43,8 +43,10 @@ pub fn parse(input: &str) -> Result<LineReading, ParseError> {
     if !known {
         return Err(ParseError::unrecognised(Dialect::Lantiq, input));
     }
-    finish(&mut reading);
-    Ok(reading)
+    conclude(
+        reading,
+        "no line state, rates or counters in it: run `/etc/init.d/dsl_control status`",
+    )
 }
 
 /// Classifies the Lantiq driver's line-state words, as `dsl_control` (`showtime_tc_sync`,
@@ -70,16 +72,33 @@ pub(crate) fn line_state(words: &str) -> LineState {
     }
 }
 
-/// The last step of every parse in this module and its siblings: a line that is not in
-/// showtime has no meaningful rates, margins or uptime (drivers leave the last link's figures
-/// or zeros there), and windows that ended up empty go.
-pub(crate) fn finish(reading: &mut LineReading) {
+/// The last step of every parse in this module and its siblings (openwrt, homeware): input
+/// that says nothing of the line itself (device info only, per-tone data) is `NotLineStatus`
+/// with `hint`; a line that is not in showtime has no meaningful rates, margins or uptime
+/// (drivers leave the last link's figures or zeros there); windows that stayed empty go.
+pub(crate) fn conclude(mut reading: LineReading, hint: &str) -> Result<LineReading, ParseError> {
+    reading.counters.prune();
+    if !holds_line_status(&reading) {
+        return Err(ParseError::NotLineStatus {
+            dialect: reading.dialect,
+            reason: hint.to_string(),
+        });
+    }
     if matches!(reading.state, LineState::Down | LineState::Idle | LineState::Training) {
         reading.down = DirectionStats::default();
         reading.up = DirectionStats::default();
         reading.uptime_s = None;
     }
-    reading.counters.prune();
+    Ok(reading)
+}
+
+/// Whether a reading (its windows pruned) says anything of the line: state, figures, counters.
+pub(crate) fn holds_line_status(reading: &LineReading) -> bool {
+    reading.state != LineState::Unknown
+        || !reading.down.is_empty()
+        || !reading.up.is_empty()
+        || !reading.counters.is_empty()
+        || reading.uptime_s.is_some()
 }
 
 /// Sets `slot` unless a value is already there: the first statement of a value wins, so a
@@ -697,6 +716,18 @@ return dsl
         let err = parse("Command failed: Not found\n").unwrap_err();
         assert!(matches!(err, ParseError::ModemError { .. }), "{err:?}");
         assert!(matches!(parse("hello\n"), Err(ParseError::Unrecognised { .. })));
+    }
+
+    #[test]
+    fn device_info_alone_is_no_line_status() {
+        let cut: String = STATUS_SHOWTIME.lines().take(5).map(|l| format!("{l}\n")).collect();
+        assert!(matches!(
+            parse(&cut),
+            Err(ParseError::NotLineStatus {
+                dialect: Dialect::Lantiq,
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -26,7 +26,7 @@
 
 use serde_json::{Map, Value};
 
-use super::lantiq::{finish, keep_first, line_state};
+use super::lantiq::{conclude, holds_line_status, keep_first, line_state};
 use crate::dialects::Dialect;
 use crate::error::ParseError;
 use crate::model::{
@@ -35,8 +35,10 @@ use crate::model::{
 };
 use crate::text;
 
-/// Keys only these schemas use, for inputs without a `ubus call dsl` line.
-const MARKERS: [&str; 8] = [
+/// Keys only these schemas use, for inputs without a `ubus call dsl` line (`hlog`: the
+/// per-tone `dsl statistics`, which is of the dialect but holds no line status).
+const MARKERS: [&str; 9] = [
+    "\"hlog\"",
     "\"atu_c\"",
     "\"actatp\"",
     "\"attndr\"",
@@ -60,7 +62,7 @@ pub fn parse(input: &str) -> Result<LineReading, ParseError> {
         let Some(body) = segment.body_to_read() else {
             continue;
         };
-        of_dialect = true;
+        of_dialect |= recognises(body);
         let interval = segment.command.as_ref().and_then(|c| c.interval);
         for value in json(body, segment.first_line)? {
             if let Value::Object(object) = &value {
@@ -68,23 +70,20 @@ pub fn parse(input: &str) -> Result<LineReading, ParseError> {
             }
         }
     }
-    if reading.is_empty() {
+    reading.counters.prune();
+    if !holds_line_status(&reading) {
         if let Some((line, text)) = text::error_transcript(input) {
             return Err(ParseError::ModemError { line, text });
         }
-        return Err(if of_dialect {
-            ParseError::NotLineStatus {
-                dialect: Dialect::Openwrt,
-                reason: "no line state, rates or counters in it (per-tone statistics only?): run \
-                         `ubus call dsl metrics` (OpenWrt) or `ubus call dsl status` (prpl dslmngr)"
-                    .to_string(),
-            }
-        } else {
-            ParseError::unrecognised(Dialect::Openwrt, input)
-        });
+        if !of_dialect {
+            return Err(ParseError::unrecognised(Dialect::Openwrt, input));
+        }
     }
-    finish(&mut reading);
-    Ok(reading)
+    conclude(
+        reading,
+        "no line state, rates or counters in it (per-tone statistics only?): run `ubus call dsl metrics` \
+         (OpenWrt) or `ubus call dsl status` (prpl dslmngr)",
+    )
 }
 
 /// A `ubus call OBJECT METHOD [ARGS]` line.
@@ -753,6 +752,16 @@ mod tests {
         let session = fixture(FIXTURES[2]);
         let cut: String = session.lines().take(20).map(|l| format!("{l}\n")).collect();
         assert!(matches!(parse(&cut), Err(ParseError::Malformed { line: 20, .. })));
+    }
+
+    #[test]
+    fn other_json_is_not_of_the_dialect() {
+        assert!(matches!(
+            parse("{\"board_name\": \"tplink\"}"),
+            Err(ParseError::Unrecognised { .. })
+        ));
+        let statistics = "{\"bits\": {}, \"snr\": {}, \"qln\": {}, \"hlog\": {}}";
+        assert!(matches!(parse(statistics), Err(ParseError::NotLineStatus { .. })));
     }
 
     #[test]
