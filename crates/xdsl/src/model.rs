@@ -74,6 +74,15 @@ impl LineReading {
         self.state == LineState::Showtime
     }
 
+    /// Whether the reading says anything of the line: state, figures, counters.
+    pub fn holds_line_status(&self) -> bool {
+        self.state != LineState::Unknown
+            || !self.down.is_empty()
+            || !self.up.is_empty()
+            || !self.counters.is_empty()
+            || self.uptime_s.is_some()
+    }
+
     /// True when the reading says nothing at all beyond its dialect.
     pub fn is_empty(&self) -> bool {
         *self == LineReading::new(self.dialect)

@@ -13,7 +13,7 @@
 //! line value and are only used when they hold one band. Counters are named
 //! `{Downstream,Upstream}{FEC,CRC,HEC,ES,SES,UAS,LOS,LOF}{window}`.
 
-use super::lantiq::{conclude, keep_first};
+use super::{conclude, keep_first};
 use crate::dialects::Dialect;
 use crate::error::ParseError;
 use crate::model::{Counter, Direction, LineReading, LineState, Mode, Window, annex_from_text, profile_from_text};
@@ -200,6 +200,11 @@ mod tests {
     use crate::dialects::Dialect;
     use crate::testkit::*;
     use proptest::prelude::*;
+
+    /// Through the dialect, as users and the drivers call it (so `settle` applies).
+    fn parse(input: &str) -> Result<LineReading, ParseError> {
+        Dialect::Homeware.parse(input)
+    }
 
     const FIXTURES: &[&str] = &["transformer-cli/01-technicolor-dga4132-rpc-xdslctl-dump-truncated.txt"];
 

@@ -12,7 +12,7 @@
 //! lucistat key `errors_fec_*` (`pmccsg`) is the FEC *count* since showtime, which 18.06's
 //! status printed under the label "FECS" (the status row is read as FECS, as labelled).
 
-use crate::dialects::Dialect;
+use crate::dialects::{Dialect, conclude, keep_first};
 use crate::error::ParseError;
 use crate::model::{
     Counter, Direction, DirectionStats, LineReading, LineState, Mode, Window, annex_from_text, profile_from_text,
@@ -69,43 +69,6 @@ pub(crate) fn line_state(words: &str) -> LineState {
         LineState::Training
     } else {
         LineState::from_text(words)
-    }
-}
-
-/// The last step of every parse in this module and its siblings (openwrt, homeware): input
-/// that says nothing of the line itself (device info only, per-tone data) is `NotLineStatus`
-/// with `hint`; a line that is not in showtime has no meaningful rates, margins or uptime
-/// (drivers leave the last link's figures or zeros there); windows that stayed empty go.
-pub(crate) fn conclude(mut reading: LineReading, hint: &str) -> Result<LineReading, ParseError> {
-    reading.counters.prune();
-    if !holds_line_status(&reading) {
-        return Err(ParseError::NotLineStatus {
-            dialect: reading.dialect,
-            reason: hint.to_string(),
-        });
-    }
-    if matches!(reading.state, LineState::Down | LineState::Idle | LineState::Training) {
-        reading.down = DirectionStats::default();
-        reading.up = DirectionStats::default();
-        reading.uptime_s = None;
-    }
-    Ok(reading)
-}
-
-/// Whether a reading (its windows pruned) says anything of the line: state, figures, counters.
-pub(crate) fn holds_line_status(reading: &LineReading) -> bool {
-    reading.state != LineState::Unknown
-        || !reading.down.is_empty()
-        || !reading.up.is_empty()
-        || !reading.counters.is_empty()
-        || reading.uptime_s.is_some()
-}
-
-/// Sets `slot` unless a value is already there: the first statement of a value wins, so a
-/// paste cut short can only lose values, never change them.
-pub(crate) fn keep_first<T>(slot: &mut Option<T>, value: Option<T>) {
-    if slot.is_none() {
-        *slot = value;
     }
 }
 
@@ -428,6 +391,11 @@ mod tests {
     use crate::model::Window;
     use crate::testkit::*;
     use proptest::prelude::*;
+
+    /// Through the dialect, as users and the drivers call it (so `settle` applies).
+    fn parse(input: &str) -> Result<LineReading, ParseError> {
+        Dialect::Lantiq.parse(input)
+    }
 
     const FIXTURES: &[&str] = &[
         "lantiq-dsl-control/01-buffalo-wbmr-hp-g300h-ar9-adsl-status-up-old-format.txt",

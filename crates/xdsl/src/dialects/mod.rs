@@ -153,6 +153,25 @@ impl std::fmt::Display for Dialect {
     }
 }
 
+/// The last step of the parsers of structured dialects: windows that stayed empty go, and
+/// input that says nothing of the line itself (device info only, per-tone data) is
+/// `NotLineStatus`, with `hint` telling the user what to run instead.
+pub(crate) fn conclude(mut reading: LineReading, hint: &str) -> Result<LineReading, ParseError> {
+    reading.counters.prune();
+    if !reading.holds_line_status() {
+        return Err(ParseError::NotLineStatus { dialect: reading.dialect, reason: hint.to_string() });
+    }
+    Ok(reading)
+}
+
+/// Sets `slot` unless a value is already there: the first statement of a value wins, so a
+/// paste cut short can only lose values, never change them.
+pub(crate) fn keep_first<T>(slot: &mut Option<T>, value: Option<T>) {
+    if slot.is_none() {
+        *slot = value;
+    }
+}
+
 /// Recognises the dialect of `input` from its content.
 pub fn detect(input: &str) -> Result<Dialect, ParseError> {
     if input.trim().is_empty() {

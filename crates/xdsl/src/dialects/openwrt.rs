@@ -26,7 +26,8 @@
 
 use serde_json::{Map, Value};
 
-use super::lantiq::{conclude, holds_line_status, keep_first, line_state};
+use super::lantiq::line_state;
+use super::{conclude, keep_first};
 use crate::dialects::Dialect;
 use crate::error::ParseError;
 use crate::model::{
@@ -71,7 +72,7 @@ pub fn parse(input: &str) -> Result<LineReading, ParseError> {
         }
     }
     reading.counters.prune();
-    if !holds_line_status(&reading) {
+    if !reading.holds_line_status() {
         if let Some((line, text)) = text::error_transcript(input) {
             return Err(ParseError::ModemError { line, text });
         }
@@ -534,6 +535,11 @@ mod tests {
     use crate::dialects::Dialect;
     use crate::testkit::*;
     use proptest::prelude::*;
+
+    /// Through the dialect, as users and the drivers call it (so `settle` applies).
+    fn parse(input: &str) -> Result<LineReading, ParseError> {
+        Dialect::Openwrt.parse(input)
+    }
 
     const FIXTURES: &[&str] = &[
         "ubus-dsl-metrics/01-prpl-dslmngr-ubus-call-dsl-status-vdsl2-17a.json",
