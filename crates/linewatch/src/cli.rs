@@ -1,13 +1,16 @@
 //! The command line: argument parsing and one function per subcommand.
 
-use std::io::Read;
-use std::path::PathBuf;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use xdsl::{Dialect, LineReading, ParseError};
 
+use crate::config::Config;
+use crate::devices::driver::Modem;
 use crate::render;
 
 /// Input larger than this is not modem output.
@@ -16,6 +19,13 @@ const MAX_INPUT_BYTES: u64 = 64 * 1024 * 1024;
 #[derive(Parser)]
 #[command(name = "linewatch", version, about = "Watches an xDSL line and the WAN behind it")]
 struct Cli {
+    /// The config file.
+    #[arg(long, global = true, value_name = "FILE", default_value = "linewatch.toml")]
+    config: PathBuf,
+    /// Where linewatch keeps its state (pinned host keys, history). Default: `data_dir` in the
+    /// config, else $LINEWATCH_DATA_DIR, else ~/.local/state/linewatch.
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -39,12 +49,32 @@ enum Command {
         /// The capture; `-` or nothing reads standard input.
         file: Option<PathBuf>,
     },
+    /// Reads a modem from the config and prints its line reading.
+    Poll {
+        /// The modem's `name` in the config.
+        modem: String,
+        /// Print JSON (with --watch or --count: one object per line).
+        #[arg(long)]
+        json: bool,
+        /// Keep the session open and refresh at the modem's interval: a live view of the line.
+        #[arg(long)]
+        watch: bool,
+        /// Stop after N readings.
+        #[arg(long, value_name = "N")]
+        count: Option<u64>,
+        /// Time between readings, instead of the modem's `interval`.
+        #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+        interval: Option<Duration>,
+    },
 }
 
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Parse { dialect, detect: _, json, file } => parse(dialect, json, file),
+        Command::Poll { modem, json, watch, count, interval } => {
+            poll(&cli.config, cli.data_dir.as_deref(), &modem, PollOutput { json, watch }, count, interval)
+        }
     };
     match result {
         Ok(code) => code,
@@ -144,4 +174,93 @@ fn read_input(file: Option<PathBuf>) -> anyhow::Result<(String, String)> {
         bail!("{source} is larger than {} MiB: not modem output", MAX_INPUT_BYTES / 1024 / 1024);
     }
     Ok((source, String::from_utf8_lossy(&bytes).into_owned()))
+}
+
+#[derive(Clone, Copy)]
+struct PollOutput {
+    json: bool,
+    watch: bool,
+}
+
+/// Reads one modem: once, `count` times, or until Ctrl-C with `--watch`, on one session.
+fn poll(
+    config_path: &Path,
+    data_dir: Option<&Path>,
+    name: &str,
+    output: PollOutput,
+    count: Option<u64>,
+    interval: Option<Duration>,
+) -> anyhow::Result<ExitCode> {
+    let config = Config::load(config_path)?;
+    let modem_config = config.modem(name)?;
+    let data_dir = config.data_dir(data_dir);
+    create_private_dir(&data_dir)?;
+    let mut modem = Modem::from_config(modem_config, &data_dir)?;
+    let interval = interval.unwrap_or(modem_config.interval);
+    let readings = count.unwrap_or(if output.watch { u64::MAX } else { 1 });
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let mut failed = false;
+        let mut ticker = tokio::time::interval(interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        for n in 1..=readings {
+            tokio::select! {
+                _ = ticker.tick() => {}
+                _ = tokio::signal::ctrl_c() => break,
+            }
+            let result = tokio::select! {
+                result = modem.read() => result,
+                _ = tokio::signal::ctrl_c() => break,
+            };
+            match result {
+                Ok(reading) => show_reading(&reading, output, &modem, interval, n < readings)?,
+                Err(error) if readings == 1 => {
+                    modem.close().await;
+                    return Err(anyhow::Error::new(error));
+                }
+                Err(error) => {
+                    failed = true;
+                    eprintln!("{} {error}", humantime::format_rfc3339_seconds(SystemTime::now()));
+                }
+            }
+        }
+        modem.close().await;
+        Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    })
+}
+
+fn show_reading(reading: &LineReading, output: PollOutput, modem: &Modem, interval: Duration, more: bool) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    if output.json {
+        // One object per line, so a script can read them as they come.
+        writeln!(stdout, "{}", serde_json::to_string(reading)?)?;
+    } else if output.watch {
+        // Redraw in place: cursor home, clear screen.
+        write!(stdout, "\x1b[H\x1b[2J{}", render::table(reading))?;
+        writeln!(
+            stdout,
+            "\n{} · {} · updated {}{}",
+            modem.name(),
+            match modem.sessions_opened() {
+                1 => "1 session".to_string(),
+                n => format!("{n} sessions"),
+            },
+            humantime::format_rfc3339_seconds(SystemTime::now()),
+            if more { format!(" · next in {}", humantime::format_duration(interval)) } else { String::new() }
+        )?;
+    } else {
+        write!(stdout, "{}", render::table(reading))?;
+    }
+    stdout.flush()?;
+    Ok(())
+}
+
+/// The data directory holds pinned host keys: readable by its owner only.
+fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .with_context(|| format!("cannot create data directory {}", dir.display()))
 }

@@ -114,6 +114,31 @@ impl LineReading {
             Direction::Up => &mut self.up,
         }
     }
+
+    /// Completes this reading with what `other` states and this one leaves out, such as the
+    /// line details of a second command. Values (and a known state) already here win.
+    pub fn fill_from(&mut self, other: &LineReading) {
+        fn fill(into: &mut serde_json::Value, from: &serde_json::Value) {
+            if let (serde_json::Value::Object(into), serde_json::Value::Object(from)) = (into, from) {
+                for (key, value) in from {
+                    match into.get_mut(key) {
+                        Some(existing) => fill(existing, value),
+                        None => {
+                            into.insert(key.clone(), value.clone());
+                        }
+                    }
+                }
+            }
+        }
+        let state = if self.state == LineState::Unknown { other.state } else { self.state };
+        let (Ok(mut mine), Ok(theirs)) = (serde_json::to_value(&*self), serde_json::to_value(other)) else {
+            return;
+        };
+        fill(&mut mine, &theirs);
+        if let Ok(merged) = serde_json::from_value::<LineReading>(mine) {
+            *self = LineReading { state, ..merged };
+        }
+    }
 }
 
 /// Where the line is in its life cycle.
@@ -707,6 +732,23 @@ mod tests {
         assert_eq!(profile_from_text("35b").as_deref(), Some("35b"));
         assert_eq!(profile_from_text("6"), None);
         assert_eq!(profile_from_text(""), None);
+    }
+
+    #[test]
+    fn filling_keeps_what_is_there_and_adds_what_is_not() {
+        let mut stats = LineReading::new(Dialect::Draytek);
+        stats.counters.entry(Window::Total).down.crc = Some(5);
+        stats.down.rate_bps = Some(1000);
+        let mut status = LineReading::new(Dialect::Draytek);
+        status.state = LineState::Showtime;
+        status.down.rate_bps = Some(2000);
+        status.down.snr_margin_db = Some(6.5);
+        status.profile = Some("17a".into());
+        stats.fill_from(&status);
+        assert_eq!(stats.state, LineState::Showtime);
+        assert_eq!((stats.down.rate_bps, stats.down.snr_margin_db), (Some(1000), Some(6.5)));
+        assert_eq!(stats.profile.as_deref(), Some("17a"));
+        assert_eq!(stats.counters.total.unwrap().down.crc, Some(5));
     }
 
     #[test]

@@ -253,6 +253,26 @@ impl Config {
         Ok(())
     }
 
+    /// Where state is kept: `--data-dir`, else `data_dir` in the config, else
+    /// `$LINEWATCH_DATA_DIR`, else `$XDG_STATE_HOME/linewatch` (`~/.local/state/linewatch`),
+    /// else `./linewatch-data`.
+    pub fn data_dir(&self, flag: Option<&Path>) -> PathBuf {
+        if let Some(dir) = flag.or(self.data_dir.as_deref()) {
+            return dir.to_path_buf();
+        }
+        if let Some(dir) = std::env::var_os("LINEWATCH_DATA_DIR").filter(|d| !d.is_empty()) {
+            return PathBuf::from(dir);
+        }
+        let state_home = std::env::var_os("XDG_STATE_HOME")
+            .filter(|d| !d.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").filter(|d| !d.is_empty()).map(|h| PathBuf::from(h).join(".local/state")));
+        match state_home {
+            Some(dir) => dir.join("linewatch"),
+            None => PathBuf::from("linewatch-data"),
+        }
+    }
+
     pub fn modem(&self, name: &str) -> anyhow::Result<&ModemConfig> {
         self.modems.iter().find(|m| m.name == name).ok_or_else(|| {
             let known: Vec<&str> = self.modems.iter().map(|m| m.name.as_str()).collect();
