@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod derive;
 pub mod devices;
 pub mod metrics;
 pub mod render;

@@ -4,6 +4,7 @@
 //! `*_file`), never written inline. Later sections (firewalls, Discord, alerts, storage) are
 //! further tables beside `[[modem]]`.
 
+mod alerts;
 mod secret;
 
 use std::collections::HashSet;
@@ -13,6 +14,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use serde::{Deserialize, Deserializer};
 
+pub use alerts::AlertsConfig;
 pub use secret::{Secret, SecretSource};
 
 #[derive(Debug, Default, Deserialize)]
@@ -23,6 +25,8 @@ pub struct Config {
     pub data_dir: Option<PathBuf>,
     #[serde(default, rename = "modem")]
     pub modems: Vec<ModemConfig>,
+    #[serde(default)]
+    pub alerts: AlertsConfig,
 }
 
 /// How a modem is read: which output it prints (driver) and how we reach its shell or pages.
@@ -157,7 +161,7 @@ mod defaults {
 }
 
 /// `"30s"`, `"5m"`, `"1h 30m"` or a number of seconds.
-fn duration<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+pub(crate) fn duration<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum Raw {
