@@ -1,6 +1,7 @@
 //! linewatch: watches an xDSL line and the WAN behind it. The binary is a thin shell over
 //! this library, so end-to-end tests can drive the same code.
 
+pub mod alerts;
 pub mod cli;
 pub mod config;
 pub mod derive;
