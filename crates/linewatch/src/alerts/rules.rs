@@ -336,3 +336,116 @@ fn pair(r: &LineReading, value: impl Fn(&xdsl::DirectionStats) -> Option<String>
 fn mbps(bps: u64) -> String {
     format!("{:.1} Mb/s", bps as f64 / 1e6)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::UNIX_EPOCH;
+
+    use xdsl::{Dialect, ErrorCounters, Window};
+
+    use super::*;
+
+    fn at(s: u64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(1_700_000_000 + s)
+    }
+
+    fn reading(snr_down: f64, rate_down: u64) -> LineReading {
+        let mut r = LineReading::new(Dialect::Broadcom);
+        r.state = LineState::Showtime;
+        r.uptime_s = Some(10_000);
+        r.down.snr_margin_db = Some(snr_down);
+        r.down.rate_bps = Some(rate_down);
+        r.down.attainable_bps = Some(rate_down);
+        r.counters.entry(Window::SinceLink);
+        r
+    }
+
+    fn crc_deltas(crc: u64, noise: bool) -> IntervalDeltas {
+        IntervalDeltas {
+            window: Some(Window::SinceLink),
+            down: ErrorCounters { crc: Some(crc), ..Default::default() },
+            training_noise: noise,
+            ..Default::default()
+        }
+    }
+
+    fn check<'a>(r: &'a LineReading, deltas: Option<&'a IntervalDeltas>, s: u64) -> LineCheck<'a> {
+        LineCheck {
+            target: "home",
+            at: at(s),
+            reading: r,
+            transition: None,
+            deltas,
+            previous_showtime: None,
+            down_since: None,
+            snr_baseline: [None, None],
+        }
+    }
+
+    fn state_of<'a>(findings: &'a [Finding], rule: &str, key: &str) -> Option<&'a Finding> {
+        findings.iter().find(|f| {
+            let id = match f {
+                Finding::Active { id, .. } | Finding::Clear { id, .. } | Finding::Event { id, .. } => id,
+            };
+            id.rule == rule && id.key == key
+        })
+    }
+
+    #[test]
+    fn crc_bursts_count_the_window_and_leave_training_noise_out() {
+        let config = AlertsConfig::default();
+        let mut memory = BurstMemory::default();
+        let r = reading(8.0, 50_000_000);
+        // 400 errors right after a resync: noise.
+        let noise = crc_deltas(400, true);
+        let f = line(&config, &check(&r, Some(&noise), 0), &mut memory);
+        assert!(matches!(state_of(&f, "crc_burst", "down"), Some(Finding::Clear { .. })));
+        for s in [30, 60] {
+            let d = crc_deltas(300, false);
+            let f = line(&config, &check(&r, Some(&d), s), &mut memory);
+            let expected_active = s == 60;
+            assert_eq!(matches!(state_of(&f, "crc_burst", "down"), Some(Finding::Active { .. })), expected_active, "at {s}s");
+        }
+        // Five minutes later the burst has left the window.
+        let quiet = crc_deltas(0, false);
+        let f = line(&config, &check(&r, Some(&quiet), 400), &mut memory);
+        assert!(matches!(state_of(&f, "crc_burst", "down"), Some(Finding::Clear { .. })));
+    }
+
+    #[test]
+    fn snr_floor_has_hysteresis() {
+        let config = AlertsConfig::default();
+        let mut memory = BurstMemory::default();
+        let low = reading(2.5, 1);
+        assert!(matches!(state_of(&line(&config, &check(&low, None, 0), &mut memory), "snr_low", "down"), Some(Finding::Active { .. })));
+        let band = reading(3.2, 1);
+        assert!(state_of(&line(&config, &check(&band, None, 30), &mut memory), "snr_low", "down").is_none(), "inside the hysteresis band nothing changes");
+        let ok = reading(3.6, 1);
+        assert!(matches!(state_of(&line(&config, &check(&ok, None, 60), &mut memory), "snr_low", "down"), Some(Finding::Clear { .. })));
+    }
+
+    #[test]
+    fn a_slower_line_after_a_retrain_is_told() {
+        let config = AlertsConfig::default();
+        let before = reading(8.0, 50_000_000);
+        let after = reading(9.0, 40_000_000);
+        let retrain = Transition::Retrain { new_link: None };
+        let mut c = check(&after, None, 30);
+        c.transition = Some(&retrain);
+        c.previous_showtime = Some((at(0), &before));
+        let f = line(&config, &c, &mut BurstMemory::default());
+        let Some(Finding::Event { message, .. }) = state_of(&f, "rate_drop", "") else { panic!("no rate drop in {f:?}") };
+        assert!(message.text.contains("50.0 Mb/s → 40.0 Mb/s"), "{}", message.text);
+        assert!(state_of(&f, "retrain", "").is_some(), "the resync itself is told too");
+    }
+
+    #[test]
+    fn unreachable_is_not_line_down() {
+        let config = AlertsConfig::default();
+        let error = DeviceError::Connect { addr: "192.168.1.1:22".into(), reason: "connection refused".into() };
+        let f = failed(&config, "home", &error);
+        assert_eq!(f.len(), 1);
+        let Finding::Active { id, .. } = &f[0] else { panic!() };
+        assert_eq!(id.rule, "modem_unreachable");
+    }
+}
