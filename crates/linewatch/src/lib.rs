@@ -7,4 +7,5 @@ pub mod config;
 pub mod derive;
 pub mod devices;
 pub mod metrics;
+pub mod notify;
 pub mod render;

@@ -1,0 +1,26 @@
+//! Alerts printed on standard output, one line each (for `linewatch demo` and journald).
+
+use super::DeliveryError;
+use crate::alerts::{Notification, NotificationKind};
+
+pub struct Console;
+
+impl Console {
+    pub fn deliver(&self, n: &Notification) -> Result<(), DeliveryError> {
+        let mark = match n.kind {
+            NotificationKind::Firing => "FIRING  ",
+            NotificationKind::Resolved => "RESOLVED",
+            NotificationKind::Reminder => "STILL   ",
+            NotificationKind::Event => "EVENT   ",
+        };
+        println!(
+            "{} {mark} [{:?}] #{} {}: {}",
+            humantime::format_rfc3339_seconds(n.at),
+            n.severity,
+            n.incident,
+            n.message.title,
+            n.message.text
+        );
+        Ok(())
+    }
+}
