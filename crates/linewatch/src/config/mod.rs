@@ -5,6 +5,7 @@
 //! further tables beside `[[modem]]`.
 
 mod alerts;
+mod notifiers;
 mod secret;
 
 use std::collections::HashSet;
@@ -15,6 +16,7 @@ use anyhow::{Context, bail};
 use serde::{Deserialize, Deserializer};
 
 pub use alerts::AlertsConfig;
+pub use notifiers::{NotifierConfig, NotifierKind, UrlSource};
 pub use secret::{Secret, SecretSource};
 
 #[derive(Debug, Default, Deserialize)]
@@ -27,6 +29,8 @@ pub struct Config {
     pub modems: Vec<ModemConfig>,
     #[serde(default)]
     pub alerts: AlertsConfig,
+    #[serde(default, rename = "notifier")]
+    pub notifiers: Vec<NotifierConfig>,
 }
 
 /// How a modem is read: which output it prints (driver) and how we reach its shell or pages.
@@ -254,6 +258,15 @@ impl Config {
             }
             modem.check().map_err(|e| anyhow::anyhow!("{at}: {e}"))?;
         }
+        let mut notifier_names = HashSet::new();
+        for (i, notifier) in self.notifiers.iter().enumerate() {
+            let name = notifier.name();
+            let at = format!("[[notifier]] #{} (name = {name:?})", i + 1);
+            if !notifier_names.insert(name) {
+                bail!("{at}: another notifier has this name; give each a distinct `name`");
+            }
+            notifier.check().map_err(|e| anyhow::anyhow!("{at}: {e}"))?;
+        }
         Ok(())
     }
 
@@ -350,6 +363,29 @@ interval = "30s"
 
         let e = error("[[modem]]\nname = \"a\"\ndriver = \"broadcom\"\nhost = \"x\"\npassword_env = \"P\"\npassword_file = \"/p\"\n");
         assert!(e.contains("password_env") && e.contains("password_file"), "{e}");
+    }
+
+    #[test]
+    fn notifier_mistakes_are_named() {
+        let e = error("[[notifier]]\nkind = \"discord-webhook\"\nurl = \"https://discord.com/api/webhooks/1/secret\"\n");
+        assert!(e.contains("url_env") && !e.contains("/secret"), "{e}");
+        let e = error("[[notifier]]\nkind = \"alertmanager\"\n");
+        assert!(e.contains("needs `url`"), "{e}");
+        let e = error("[[notifier]]\nkind = \"console\"\n[[notifier]]\nkind = \"console\"\n");
+        assert!(e.contains("#2") && e.contains("distinct"), "{e}");
+        let e = error("[[notifier]]\nkind = \"pager\"\n");
+        assert!(e.contains("discord-webhook"), "{e}");
+        assert!(Config::parse("[[notifier]]\nkind = \"alertmanager\"\nurl = \"http://127.0.0.1:9093\"\nmin_severity = \"warning\"\n").is_ok());
+    }
+
+    #[test]
+    fn alert_thresholds_override_one_key_at_a_time() {
+        let config = Config::parse("[alerts.crc_burst]\nthreshold = 50\n[alerts.snr_low]\nenabled = false\n").unwrap();
+        assert_eq!(config.alerts.crc_burst.threshold, 50);
+        assert_eq!(config.alerts.crc_burst.window, Duration::from_secs(300), "the rest keeps its default");
+        assert!(!config.alerts.snr_low.enabled);
+        let e = error("[alerts.crc_burst]\ntreshold = 50\n");
+        assert!(e.contains("treshold") && e.contains("threshold"), "{e}");
     }
 
     #[test]

@@ -9,7 +9,8 @@ pub mod webhook;
 
 use std::time::Duration;
 
-use crate::alerts::Notification;
+use crate::alerts::{Notification, NotificationKind, Severity};
+use crate::config::{NotifierConfig, NotifierKind, UrlSource};
 
 /// Why a delivery did not happen.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -40,6 +41,46 @@ impl Notifier {
             Notifier::Alertmanager(n) => n.deliver(notification).await,
         }
     }
+}
+
+/// A configured notifier: its name (its queue in the outbox) and what it takes.
+pub struct Route {
+    pub name: String,
+    pub notifier: Notifier,
+    pub min_severity: Severity,
+}
+
+impl Route {
+    /// Whether this notifier wants the notification. Resolves go wherever the alert went.
+    pub fn wants(&self, n: &Notification) -> bool {
+        n.severity >= self.min_severity || n.kind == NotificationKind::Resolved
+    }
+}
+
+/// Builds the notifiers of `[[notifier]]`, reading their secrets.
+pub fn routes(configs: &[NotifierConfig]) -> anyhow::Result<Vec<Route>> {
+    configs
+        .iter()
+        .map(|config| {
+            let name = config.name();
+            let url = match config.url_source().map_err(|e| anyhow::anyhow!("notifier {name:?}: {e}"))? {
+                Some(UrlSource::Plain(url)) => Some(url),
+                Some(UrlSource::Secret(source)) => Some(source.read().map_err(|e| anyhow::anyhow!("notifier {name:?}: {e}"))?.expose().to_string()),
+                None => None,
+            };
+            let url = || url.clone().ok_or_else(|| anyhow::anyhow!("notifier {name:?} has no url"));
+            let notifier = match config.kind {
+                NotifierKind::Console => Notifier::Console(console::Console),
+                NotifierKind::DiscordWebhook => Notifier::DiscordWebhook(discord::DiscordWebhook::new(
+                    url()?,
+                    discord::Mentions { users: config.admin_user_ids.clone(), roles: config.admin_role_ids.clone() },
+                )),
+                NotifierKind::Webhook => Notifier::Webhook(webhook::Webhook::new(url()?)),
+                NotifierKind::Alertmanager => Notifier::Alertmanager(alertmanager::Alertmanager::new(&url()?)),
+            };
+            Ok(Route { name, notifier, min_severity: config.min_severity })
+        })
+        .collect()
 }
 
 /// Classifies an HTTP answer: 2xx delivered, 429 and 5xx retried (with the receiver's
