@@ -49,6 +49,14 @@ enum Command {
         /// The capture; `-` or nothing reads standard input.
         file: Option<PathBuf>,
     },
+    /// Writes a commented example config (to --config, default linewatch.toml).
+    Init {
+        /// Overwrite an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Checks the config file: its keys, its values and that its secrets can be read.
+    CheckConfig,
     /// Reads a modem from the config and prints its line reading.
     Poll {
         /// The modem's `name` in the config.
@@ -72,6 +80,8 @@ pub fn run() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Parse { dialect, detect: _, json, file } => parse(dialect, json, file),
+        Command::Init { force } => init(&cli.config, force),
+        Command::CheckConfig => check_config(&cli.config),
         Command::Poll { modem, json, watch, count, interval } => {
             poll(&cli.config, cli.data_dir.as_deref(), &modem, PollOutput { json, watch }, count, interval)
         }
@@ -263,4 +273,62 @@ fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
         .mode(0o700)
         .create(dir)
         .with_context(|| format!("cannot create data directory {}", dir.display()))
+}
+
+/// The example config, commented: what `init` writes.
+const EXAMPLE_CONFIG: &str = include_str!("../../../contrib/linewatch.example.toml");
+
+fn init(path: &Path, force: bool) -> anyhow::Result<ExitCode> {
+    if path.exists() && !force {
+        bail!("{} already exists; use --force to overwrite it", path.display());
+    }
+    std::fs::write(path, EXAMPLE_CONFIG).with_context(|| format!("cannot write {}", path.display()))?;
+    println!("wrote {}: edit the [[modem]] entry, then run `linewatch check-config`", path.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Loads the config, reads every secret it refers to (without showing them), and says what it
+/// will do.
+fn check_config(path: &Path) -> anyhow::Result<ExitCode> {
+    let config = Config::load(path)?;
+    let mut problems = Vec::new();
+    for modem in &config.modems {
+        for source in [modem.password_source(), modem.key_passphrase_source()].into_iter().flatten().flatten() {
+            if let Err(e) = source.read() {
+                problems.push(format!("modem {:?}: {e}", modem.name));
+            }
+        }
+    }
+    for notifier in &config.notifiers {
+        if let Ok(Some(crate::config::UrlSource::Secret(source))) = notifier.url_source()
+            && let Err(e) = source.read()
+        {
+            problems.push(format!("notifier {:?}: {e}", notifier.name()));
+        }
+    }
+    if !problems.is_empty() {
+        for problem in &problems {
+            eprintln!("error: {problem}");
+        }
+        return Ok(ExitCode::FAILURE);
+    }
+    println!("{} is valid", path.display());
+    for modem in &config.modems {
+        println!(
+            "  modem {:?}: {} over {} to {}:{}, every {}",
+            modem.name,
+            modem.driver.name(),
+            modem.transport().name(),
+            modem.host,
+            modem.port(),
+            humantime::format_duration(modem.interval)
+        );
+    }
+    for notifier in &config.notifiers {
+        println!("  notifier {:?}: {}", notifier.name(), notifier.kind.name());
+    }
+    if config.notifiers.is_empty() {
+        println!("  no [[notifier]]: alerts are only printed on the console");
+    }
+    Ok(ExitCode::SUCCESS)
 }

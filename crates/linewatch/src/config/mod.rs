@@ -233,6 +233,36 @@ impl ModemConfig {
     }
 }
 
+/// Where and what, without quoting the line: a mistyped key may hold a password.
+fn describe_toml_error(error: &toml::de::Error, text: &str) -> String {
+    let message = error.message().trim_end();
+    let hint = if message.contains("unknown field `password`") || message.contains("unknown field `token`") {
+        " (secrets are never written in the config: use the `*_env` or `*_file` key)"
+    } else {
+        ""
+    };
+    match error.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            // Name the key (the line's text before `=`), never its value.
+            let line_text = text.lines().nth(line - 1).unwrap_or("");
+            let key = line_text.split_once('=').map_or(line_text, |(k, _)| k).trim();
+            let is_key = !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || "_-.[]\"".contains(c));
+            let table_hint = match key.strip_prefix('[').and_then(|k| k.strip_suffix(']')) {
+                Some(table) if message.contains("expected a sequence") && !table.starts_with('[') => {
+                    format!(" (there can be several: write [[{table}]] with double brackets, once per entry)")
+                }
+                _ => String::new(),
+            };
+            let key = if is_key { format!(" (`{key}`)") } else { String::new() };
+            format!("line {line}, column {column}{key}: {message}{hint}{table_hint}")
+        }
+        None => format!("{message}{hint}"),
+    }
+}
+
 impl Config {
     /// Reads and checks a config file.
     pub fn load(path: &Path) -> anyhow::Result<Config> {
@@ -241,7 +271,7 @@ impl Config {
     }
 
     pub fn parse(text: &str) -> anyhow::Result<Config> {
-        let config: Config = toml::from_str(text).map_err(|e| anyhow::anyhow!("{}", e.to_string().trim_end()))?;
+        let config: Config = toml::from_str(text).map_err(|e| anyhow::anyhow!(describe_toml_error(&e, text)))?;
         config.check()?;
         Ok(config)
     }

@@ -1,0 +1,58 @@
+//! `linewatch init` and `check-config` as a newcomer meets them.
+
+use std::process::Command;
+
+fn linewatch(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_linewatch"))
+        .current_dir(dir)
+        .args(args)
+        .env_remove("MODEM_PASSWORD")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+}
+
+#[test]
+fn init_writes_a_config_that_checks_once_its_secret_is_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, out, _) = linewatch(dir.path(), &["init"], &[]);
+    assert!(ok && out.contains("linewatch.toml"));
+    let (ok, _, err) = linewatch(dir.path(), &["init"], &[]);
+    assert!(!ok && err.contains("--force"), "init never overwrites silently: {err}");
+
+    let (ok, _, err) = linewatch(dir.path(), &["check-config"], &[]);
+    assert!(!ok && err.contains("MODEM_PASSWORD is not set"), "{err}");
+    let (ok, out, _) = linewatch(dir.path(), &["check-config"], &[("MODEM_PASSWORD", "hunter2")]);
+    assert!(ok, "{out}");
+    assert!(out.contains("broadcom over ssh to 192.168.1.1:22") && !out.contains("hunter2"), "{out}");
+}
+
+#[test]
+fn broken_configs_say_where_and_what() {
+    let cases = [
+        ("[[modem]]\nname = \"home\"\ndriver = \"broadcomm\"\nhost = \"x\"\n", &["line 3", "`driver`", "broadcom", "expected one of"][..]),
+        ("[[modem]]\nname = \"home\"\ndriver = \"broadcom\"\n", &["host"]),
+        ("[[modem]]\nname = \"home\"\ndriver = \"broadcom\"\nhost = \"x\"\ninterval = \"often\"\n", &["interval", "30s"]),
+        ("[[modem]]\nname = \"home\"\ndriver = \"broadcom\"\nhost = \"x\"\npassword = \"hunter2\"\n", &["unknown field `password`", "password_env"]),
+        ("[modem]\nname = \"home\"\n", &["[[modem]]", "double brackets"]),
+        ("[[notifier]]\nkind = \"discord-webhook\"\nurl = \"https://discord.com/api/webhooks/1/tok\"\n", &["url_env"]),
+    ];
+    for (text, expected) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("linewatch.toml"), text).unwrap();
+        let (ok, _, err) = linewatch(dir.path(), &["check-config"], &[]);
+        assert!(!ok, "{text}");
+        for e in expected {
+            assert!(err.contains(e), "for\n{text}\nexpected {e:?} in:\n{err}");
+        }
+        assert!(!err.contains("hunter2") && !err.contains("/tok"), "secrets never echo: {err}");
+    }
+}
+
+#[test]
+fn a_missing_config_file_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, _, err) = linewatch(dir.path(), &["poll", "home"], &[]);
+    assert!(!ok && err.contains("linewatch.toml"), "{err}");
+}
