@@ -5,6 +5,8 @@
 #[derive(Debug, Clone)]
 pub struct Prompt {
     endings: Vec<String>,
+    /// The whole prompt line the shell printed once logged in (`root@modem:~# `), if known.
+    exact: Option<String>,
 }
 
 /// What modem shells end their prompts with: `#` (root), `$`, `>` (ZySH, Huawei ATP, DrayTek).
@@ -17,7 +19,16 @@ impl Prompt {
             Some(p) => vec![p.to_string()],
             None => DEFAULT_ENDINGS.iter().map(|e| e.to_string()).collect(),
         };
-        Prompt { endings }
+        Prompt { endings, exact: None }
+    }
+
+    /// This prompt, knowing also the exact prompt line that ends `transcript` (the shell's
+    /// first prompt after login). Output that does not end with a newline runs into the next
+    /// prompt; knowing the prompt exactly lets that last line be kept.
+    pub fn learned_from(&self, transcript: &str) -> Prompt {
+        let last_line = strip_ansi(transcript.rsplit('\n').next().unwrap_or("")).replace('\r', "");
+        let exact = Some(last_line.trim_end().to_string()).filter(|p| !p.is_empty());
+        Prompt { endings: self.endings.clone(), exact }
     }
 
     /// True when the transcript ends with a prompt: a last line that is not yet terminated by
@@ -31,18 +42,20 @@ impl Prompt {
 }
 
 /// The output of `command` in a transcript that holds its echo, its output and the next prompt:
-/// the echo and the prompt line removed, terminal escapes, backspaces and CRs cleaned away.
-pub fn command_output(transcript: &str, command: &str) -> String {
+/// the echo and the prompt removed, terminal escapes, backspaces and CRs cleaned away.
+pub fn command_output(transcript: &str, command: &str, prompt: &Prompt) -> String {
     let clean = strip_ansi(transcript).replace("\r\n", "\n").replace('\r', "");
     let clean = apply_backspaces(&clean);
     let mut lines: Vec<&str> = clean.split('\n').collect();
-    // The last line is the prompt that came back.
-    lines.pop();
-    // Everything up to the (last) echo of the command is echo and old prompt.
+    // The last line is the prompt that came back, possibly after output without a final newline.
+    let last = lines.pop().unwrap_or("");
+    let glued = prompt.exact.as_deref().and_then(|p| last.trim_end().strip_suffix(p)).filter(|rest| !rest.is_empty());
+    // The first line that ends with the command is its echo (after any old prompt).
     let command = command.trim();
-    if let Some(echo) = lines.iter().rposition(|l| !command.is_empty() && l.trim_end().ends_with(command)) {
+    if let Some(echo) = lines.iter().position(|l| !command.is_empty() && l.trim_end().ends_with(command)) {
         lines.drain(..=echo);
     }
+    lines.extend(glued);
     let mut output = lines.join("\n");
     if !output.is_empty() {
         output.push('\n');
@@ -115,11 +128,24 @@ mod tests {
 
     #[test]
     fn output_without_echo_and_prompt() {
+        let p = Prompt::new(None);
         let transcript = "xdslctl info --show\r\nStatus: Showtime\r\nMax:\tUpstream rate = 1 Kbps\r\n\u{1b}[0mroot@m:~# ";
-        assert_eq!(command_output(transcript, "xdslctl info --show"), "Status: Showtime\nMax:\tUpstream rate = 1 Kbps\n");
+        assert_eq!(command_output(transcript, "xdslctl info --show", &p), "Status: Showtime\nMax:\tUpstream rate = 1 Kbps\n");
         // Prompt and echo on one line, as shells print them.
-        assert_eq!(command_output("# uptime\r\n 12:00 up 1 day\r\n# ", "uptime"), " 12:00 up 1 day\n");
-        assert_eq!(command_output("> true\r\n> ", "true"), "");
-        assert_eq!(command_output("> xx\u{8} \u{8}\u{8} \u{8}ls\r\nfile\r\n> ", "ls"), "file\n");
+        assert_eq!(command_output("# uptime\r\n 12:00 up 1 day\r\n# ", "uptime", &p), " 12:00 up 1 day\n");
+        assert_eq!(command_output("> true\r\n> ", "true", &p), "");
+        assert_eq!(command_output("> xx\u{8} \u{8}\u{8} \u{8}ls\r\nfile\r\n> ", "ls", &p), "file\n");
+        // An output line that happens to end with the command text is output, not echo.
+        assert_eq!(command_output("# echo ls\r\nls\r\n# ", "echo ls", &p), "ls\n");
+    }
+
+    #[test]
+    fn output_without_a_final_newline_is_kept_once_the_prompt_is_known() {
+        let p = Prompt::new(None).learned_from("Welcome\r\n\u{1b}[1mroot@modem:~# \u{1b}[0m");
+        assert!(p.at_end_of("LOF: 0 0root@modem:~# "));
+        let transcript = "xdslctl info --stats\r\nStatus: Showtime\r\nLOF:\t0\t0root@modem:~# ";
+        assert_eq!(command_output(transcript, "xdslctl info --stats", &p), "Status: Showtime\nLOF:\t0\t0\n");
+        // Without knowing the prompt, the glued line cannot be told from it.
+        assert_eq!(command_output(transcript, "xdslctl info --stats", &Prompt::new(None)), "Status: Showtime\n");
     }
 }

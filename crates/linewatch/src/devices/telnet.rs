@@ -103,11 +103,11 @@ impl TelnetClient {
                 None => self.open().await?,
             };
             let deadline = Instant::now() + timeout;
-            let prompt = &self.options.prompt;
+            let prompt = session.prompt.clone();
             let stop = match session.send_line(command).await {
                 Ok(()) => match session.read_until(deadline, |tail| prompt.at_end_of(tail)).await {
                     Ok(()) => {
-                        let output = command_output(&session.text(), command);
+                        let output = command_output(&session.text(), command, &session.prompt);
                         self.session = Some(session);
                         return Ok(output);
                     }
@@ -195,7 +195,7 @@ impl TelnetClient {
         };
         // Commands and answers are small writes that should leave at once.
         stream.set_nodelay(true).map_err(|e| connect_error(e.to_string()))?;
-        let mut session = Session::new(stream);
+        let mut session = Session::new(stream, o.prompt.clone());
 
         let login_prompt = Prompt::new(Some(&o.login_prompt));
         let password_prompt = Prompt::new(Some(&o.password_prompt));
@@ -240,6 +240,7 @@ impl TelnetClient {
                 password_sent = true;
                 session.send_line(password.expose()).await
             } else {
+                session.prompt = o.prompt.learned_from(&session.text());
                 return Ok(session);
             };
             sent.map_err(|e| connect_error(e.to_string()))?;
@@ -270,11 +271,13 @@ struct Session {
     telnet: Telnet,
     /// The text received since the last line was sent, negotiation removed.
     text: Vec<u8>,
+    /// The shell prompt, learned exactly at login.
+    prompt: Prompt,
 }
 
 impl Session {
-    fn new(stream: TcpStream) -> Self {
-        Session { stream, telnet: Telnet::default(), text: Vec::new() }
+    fn new(stream: TcpStream, prompt: Prompt) -> Self {
+        Session { stream, telnet: Telnet::default(), text: Vec::new(), prompt }
     }
 
     /// Sends one line; what was received before it is forgotten.
