@@ -6,3 +6,5 @@ pub mod config;
 pub mod devices;
 pub mod metrics;
 pub mod render;
+pub mod sim;
+pub mod wan;
