@@ -176,7 +176,8 @@ impl Firewall {
     }
 
     /// Asks each API this firewall's credentials fit for its gateway status, and keeps the
-    /// first whose envelope answers. A refusal in an API's own envelope is that API, refusing.
+    /// first whose envelope answers. A refusal (401, 403) on an API's path is that API
+    /// refusing: the others' paths do not exist there (404).
     async fn detect(&mut self) -> Result<Api, FirewallError> {
         let candidates: &[Api] = match self.secret {
             Some(_) => &[Api::Opnsense, Api::PfsenseV1, Api::PfsenseV2],
@@ -185,19 +186,19 @@ impl Firewall {
         let mut tried = Vec::new();
         for &api in candidates {
             let problem = match self.fetch(api, api.gateways_path()).await {
-                Ok((_, answer)) if api.speaks(&answer) => {
+                Ok(answer) if api.speaks(&answer) => {
                     tracing::info!(firewall = %self.name, api = api.name(), "found the firewall's API");
                     self.api = Some(api);
                     return Ok(api);
                 }
                 Ok(_) => Problem::Shape(format!("JSON, but not {}'s", api.name())),
-                Err((Some(answer), problem @ (Problem::Unauthorized(_) | Problem::Forbidden(_)))) if api.speaks(&answer) => {
+                Err(problem @ (Problem::Unauthorized(_) | Problem::Forbidden(_))) => {
                     return Err(self.error(api.gateways_path(), problem));
                 }
-                Err((_, problem @ (Problem::Connect(_) | Problem::Timeout(_)))) => {
+                Err(problem @ (Problem::Connect(_) | Problem::Timeout(_))) => {
                     return Err(self.error("finding out which API it speaks", problem));
                 }
-                Err((_, problem)) => problem,
+                Err(problem) => problem,
             };
             tried.push(format!("{} ({problem})", api.name()));
         }
@@ -205,11 +206,11 @@ impl Firewall {
     }
 
     async fn get(&self, api: Api, path: &str) -> Result<Value, FirewallError> {
-        self.fetch(api, path).await.map(|(_, answer)| answer).map_err(|(_, problem)| self.error(path, problem))
+        self.fetch(api, path).await.map_err(|problem| self.error(path, problem))
     }
 
-    /// GETs `path` with `api`'s credentials. On failure, also the JSON answer if there was one.
-    async fn fetch(&self, api: Api, path: &str) -> Result<(u16, Value), (Option<Value>, Problem)> {
+    /// GETs `path` with `api`'s credentials.
+    async fn fetch(&self, api: Api, path: &str) -> Result<Value, Problem> {
         let request = self.http.get(format!("{}{path}", self.base)).header(ACCEPT, "application/json");
         let request = match (api, &self.secret) {
             (Api::Opnsense, secret) => request.basic_auth(self.key.expose(), secret.as_ref().map(Secret::expose)),
@@ -218,29 +219,24 @@ impl Firewall {
             (Api::PfsenseV2, _) => request.header("X-API-Key", sensitive(self.key.expose())),
         };
         let exchange = async {
-            let response = request.send().await.map_err(|e| (None, send_problem(&e, self.timeout)))?;
+            let response = request.send().await.map_err(|e| send_problem(&e, self.timeout))?;
             let status = response.status().as_u16();
             let html = response.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|t| t.contains("html"));
-            let body = read_capped(response).await.map_err(|p| (None, p))?;
-            Ok::<_, (Option<Value>, Problem)>((status, html, body))
+            let body = read_capped(response).await?;
+            Ok((status, html, body))
         };
-        let (status, html, body) = tokio::time::timeout(self.timeout, exchange).await.map_err(|_| (None, Problem::Timeout(self.timeout)))??;
+        let (status, html, body) = tokio::time::timeout(self.timeout, exchange).await.map_err(|_| Problem::Timeout(self.timeout))??;
         let answer = json(&body, html);
-        match (status, answer) {
-            (200..=299, Ok(answer)) => Ok((status, answer)),
-            (200..=299, Err(problem)) => Err((None, problem)),
-            (_, answer) => {
-                let answer = answer.ok();
-                let detail = answer.as_ref().map(api_message).unwrap_or_default();
-                let problem = match status {
-                    401 => Problem::Unauthorized(detail),
-                    403 => Problem::Forbidden(detail),
-                    404 => Problem::NotFound,
-                    _ => Problem::Http(status, detail),
-                };
-                Err((answer, problem))
-            }
+        if (200..300).contains(&status) {
+            return answer;
         }
+        let detail = answer.as_ref().map(api_message).unwrap_or_default();
+        Err(match status {
+            401 => Problem::Unauthorized(detail),
+            403 => Problem::Forbidden(detail),
+            404 => Problem::NotFound,
+            _ => Problem::Http(status, detail),
+        })
     }
 
     fn error(&self, request: &str, problem: Problem) -> FirewallError {
