@@ -14,6 +14,7 @@ pub mod opnsense;
 pub mod pfsense;
 pub mod ping;
 pub mod public_ip;
+pub mod render;
 pub mod stun;
 pub mod tls;
 pub mod verdicts;
@@ -51,6 +52,19 @@ impl WanReading {
     /// and OPNsense's name for the first WAN, which has no gateway while its PPP is down).
     pub fn wan_interfaces(&self) -> impl Iterator<Item = &Interface> {
         self.interfaces.iter().filter(|i| i.gateway.is_some() || i.name == "wan")
+    }
+
+    /// Adds what the outside sees, as `[wan]` says: the public address by quorum and the
+    /// DDNS answer; then recomputes the verdicts.
+    pub async fn observe_outside(&mut self, config: &crate::config::WanConfig) {
+        let methods = config.http_echo.len() + config.stun_servers.len() + config.dns_resolvers.len();
+        if methods > 0 {
+            self.public_ip = Some(public_ip::observe(config).await);
+        }
+        if let Some(host) = &config.ddns_host {
+            self.ddns = Some(dns::ddns(host, &config.ddns_resolvers, config.timeout).await);
+        }
+        self.settle();
     }
 
     /// Recomputes the verdicts from what the reading holds.
