@@ -49,20 +49,21 @@ enum Command {
         /// The capture; `-` or nothing reads standard input.
         file: Option<PathBuf>,
     },
-    /// Reads a modem from the config and prints its line reading.
+    /// Reads a modem or a firewall from the config and prints its reading (a firewall's WAN
+    /// reading includes the public address and DDNS checks of `[wan]`).
     Poll {
-        /// The modem's `name` in the config.
-        modem: String,
+        /// The `name` of a `[[modem]]` or `[[firewall]]` in the config.
+        target: String,
         /// Print JSON (with --watch or --count: one object per line).
         #[arg(long)]
         json: bool,
-        /// Keep the session open and refresh at the modem's interval: a live view of the line.
+        /// Keep the session open and refresh at the target's interval: a live view.
         #[arg(long)]
         watch: bool,
         /// Stop after N readings.
         #[arg(long, value_name = "N")]
         count: Option<u64>,
-        /// Time between readings, instead of the modem's `interval`.
+        /// Time between readings, instead of the target's `interval`.
         #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
         interval: Option<Duration>,
     },
@@ -72,8 +73,17 @@ pub fn run() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Parse { dialect, detect: _, json, file } => parse(dialect, json, file),
-        Command::Poll { modem, json, watch, count, interval } => {
-            poll(&cli.config, cli.data_dir.as_deref(), &modem, PollOutput { json, watch }, count, interval)
+        Command::Poll { target, json, watch, count, interval } => {
+            let output = PollOutput { json, watch };
+            match Config::load(&cli.config) {
+                Ok(config) if config.firewall(&target).is_some() => poll_firewall(&config, &target, output, count, interval),
+                Ok(config) if config.modem(&target).is_err() && !config.firewalls.is_empty() => {
+                    let known: Vec<&str> = config.modems.iter().map(|m| &m.name).chain(config.firewalls.iter().map(|f| &f.name)).map(String::as_str).collect();
+                    Err(anyhow::anyhow!("no modem or firewall named {target:?}; the config has: {}", known.join(", ")))
+                }
+                Ok(_) => poll(&cli.config, cli.data_dir.as_deref(), &target, output, count, interval),
+                Err(error) => Err(error),
+            }
         }
     };
     match result {
@@ -250,6 +260,67 @@ fn show_reading(reading: &LineReading, output: PollOutput, modem: &Modem, interv
         )?;
     } else {
         write!(stdout, "{}", render::table(reading))?;
+    }
+    stdout.flush()?;
+    Ok(())
+}
+
+/// Reads one firewall: its API, then what the outside sees (`[wan]`), once, `count` times or
+/// until Ctrl-C with `--watch`.
+fn poll_firewall(config: &Config, name: &str, output: PollOutput, count: Option<u64>, interval: Option<Duration>) -> anyhow::Result<ExitCode> {
+    let firewall_config = config.firewall(name).expect("poll dispatches only known firewalls");
+    let mut firewall = crate::wan::firewall::Firewall::from_config(firewall_config)?;
+    let interval = interval.unwrap_or(firewall_config.interval);
+    let readings = count.unwrap_or(if output.watch { u64::MAX } else { 1 });
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let mut failed = false;
+        let mut ticker = tokio::time::interval(interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        for n in 1..=readings {
+            tokio::select! {
+                _ = ticker.tick() => {}
+                _ = tokio::signal::ctrl_c() => break,
+            }
+            let read = async {
+                let mut reading = firewall.read().await?;
+                if let Some(wan) = &config.wan {
+                    reading.observe_outside(wan).await;
+                }
+                Ok::<_, crate::wan::firewall::FirewallError>(reading)
+            };
+            let result = tokio::select! {
+                result = read => result,
+                _ = tokio::signal::ctrl_c() => break,
+            };
+            match result {
+                Ok(reading) => show_wan_reading(&reading, output, name, interval, n < readings)?,
+                Err(error) if readings == 1 => return Err(anyhow::Error::new(error)),
+                Err(error) => {
+                    failed = true;
+                    eprintln!("{} {error}", humantime::format_rfc3339_seconds(SystemTime::now()));
+                }
+            }
+        }
+        Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    })
+}
+
+fn show_wan_reading(reading: &crate::wan::WanReading, output: PollOutput, name: &str, interval: Duration, more: bool) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    let table = crate::wan::render::table(reading);
+    if output.json {
+        writeln!(stdout, "{}", serde_json::to_string(reading)?)?;
+    } else if output.watch {
+        write!(stdout, "\x1b[H\x1b[2J{table}")?;
+        writeln!(
+            stdout,
+            "\n{name} · updated {}{}",
+            humantime::format_rfc3339_seconds(SystemTime::now()),
+            if more { format!(" · next in {}", humantime::format_duration(interval)) } else { String::new() }
+        )?;
+    } else {
+        write!(stdout, "{table}")?;
     }
     stdout.flush()?;
     Ok(())
