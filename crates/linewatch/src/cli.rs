@@ -67,12 +67,38 @@ enum Command {
         #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
         interval: Option<Duration>,
     },
+    /// Simulators to try linewatch without the real devices.
+    #[command(subcommand)]
+    Sim(SimCommand),
+}
+
+#[derive(Subcommand)]
+enum SimCommand {
+    /// Serves a firewall's status API (pfSense v2 or v1, OPNsense) with the recorded answers'
+    /// shapes, until Ctrl-C.
+    Firewall {
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8180")]
+        listen: std::net::SocketAddr,
+        #[arg(long, value_name = "KIND", default_value = "pfsense-v2", value_parser = parse_api)]
+        kind: crate::wan::firewall::Api,
+        /// The variable holding the API key it accepts (pfSense v1: the client ID). Default:
+        /// the key `sim-key`.
+        #[arg(long, value_name = "VAR")]
+        api_key_env: Option<String>,
+        /// The variable holding the secret it accepts (pfSense v1: the client token; OPNsense:
+        /// the secret). Default: `sim-secret`.
+        #[arg(long, value_name = "VAR")]
+        api_secret_env: Option<String>,
+    },
 }
 
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Parse { dialect, detect: _, json, file } => parse(dialect, json, file),
+        Command::Sim(SimCommand::Firewall { listen, kind, api_key_env, api_secret_env }) => {
+            sim_firewall(listen, kind, api_key_env.as_deref(), api_secret_env.as_deref())
+        }
         Command::Poll { target, json, watch, count, interval } => {
             let output = PollOutput { json, watch };
             match Config::load(&cli.config) {
@@ -107,6 +133,49 @@ fn parse_dialect(name: &str) -> Result<Dialect, String> {
     Dialect::from_name(name).ok_or_else(|| {
         let names: Vec<&str> = Dialect::ALL.iter().map(|d| d.name()).collect();
         format!("unknown dialect {name:?}; known: {}", names.join(", "))
+    })
+}
+
+fn parse_api(name: &str) -> Result<crate::wan::firewall::Api, String> {
+    use crate::wan::firewall::Api;
+    [Api::PfsenseV2, Api::PfsenseV1, Api::Opnsense]
+        .into_iter()
+        .find(|api| api.name() == name)
+        .ok_or_else(|| format!("unknown kind {name:?}; known: pfsense-v2, pfsense-v1, opnsense"))
+}
+
+fn sim_firewall(listen: std::net::SocketAddr, api: crate::wan::firewall::Api, key_env: Option<&str>, secret_env: Option<&str>) -> anyhow::Result<ExitCode> {
+    use crate::config::SecretSource;
+    use crate::sim::firewall::{FirewallSim, SimOptions};
+    let read = |var: Option<&str>, default: &str| match var {
+        Some(var) => SecretSource::Env(var.to_string()).read().map(|s| s.expose().to_string()).map_err(anyhow::Error::msg),
+        None => Ok(default.to_string()),
+    };
+    let mut options = SimOptions::new(api);
+    options.listen = listen;
+    options.key = read(key_env, crate::sim::firewall::DEFAULT_KEY)?;
+    options.secret = read(secret_env, crate::sim::firewall::DEFAULT_SECRET)?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let sim = FirewallSim::start(options).await.with_context(|| format!("cannot listen on {listen}"))?;
+        let (key, secret) = match (key_env, secret_env) {
+            (Some(k), s) => (format!("api_key_env = \"{k}\""), s.map(|s| format!("api_secret_env = \"{s}\""))),
+            (None, s) => ("api_key_env = \"SIM_KEY\"    # holding sim-key".to_string(), s.map(|s| format!("api_secret_env = \"{s}\""))),
+        };
+        let secret = match (api, secret) {
+            (crate::wan::firewall::Api::PfsenseV2, _) => String::new(),
+            (_, Some(line)) => format!("{line}\n"),
+            (_, None) => "api_secret_env = \"SIM_SECRET\"    # holding sim-secret\n".to_string(),
+        };
+        println!(
+            "{} simulator on {}. In linewatch.toml:\n\n[[firewall]]\nname = \"sim\"\nkind = \"{}\"\nurl = \"{}\"\n{key}\n{secret}",
+            api.name(),
+            sim.url(),
+            api.name(),
+            sim.url()
+        );
+        tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+        Ok(ExitCode::SUCCESS)
     })
 }
 
