@@ -7,7 +7,7 @@ use crate::render::duration;
 
 pub fn table(r: &WanReading) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "{:<12}{}", "source", r.source);
+    let _ = writeln!(out, "{:<16}{}", "source", r.source);
     for i in &r.interfaces {
         let mut line = format!("{:<6}{}", status(i.status), i.address.map(|a| a.to_string()).unwrap_or_else(|| "—".into()));
         if let Some(text) = &i.status_text {
@@ -22,14 +22,14 @@ pub fn table(r: &WanReading) -> String {
         if let Some(uptime) = i.ppp_uptime_s {
             line.push_str(&format!(" for {}", duration(uptime)));
         }
-        let _ = writeln!(out, "{:<12}{line}", format!("if {}", i.name));
+        let _ = writeln!(out, "{:<16}{line}", format!("if {}", i.name));
     }
     for g in &r.gateways {
         let figure = |v: Option<f64>, unit: &str| v.map_or("—".to_string(), |v| format!("{v:.1}{unit}"));
         let marked = g.substatus.map(|s| format!(" ({})", s.as_str())).unwrap_or_default();
         let _ = writeln!(
             out,
-            "{:<12}{:<8}rtt {} ± {}  loss {}{marked}",
+            "{:<16}{:<8}rtt {} ± {}  loss {}{marked}",
             format!("gw {}", g.name),
             format!("{:?}", g.status).to_lowercase(),
             figure(g.rtt_ms, " ms"),
@@ -39,7 +39,7 @@ pub fn table(r: &WanReading) -> String {
     }
     if let Some(p) = &r.public_ip {
         let agreed = p.address.map_or("no quorum".to_string(), |a| a.to_string());
-        let _ = writeln!(out, "{:<12}{agreed}", "public IP");
+        let _ = writeln!(out, "{:<16}{agreed}", "public IP");
         for o in &p.observations {
             let said = match (&o.address, &o.error) {
                 (Some(a), _) if o.dissents => format!("{a}  (disagrees: not believed)"),
@@ -47,7 +47,7 @@ pub fn table(r: &WanReading) -> String {
                 (None, Some(e)) => format!("error: {e}"),
                 (None, None) => "—".to_string(),
             };
-            let _ = writeln!(out, "{:<12}  {}: {said}", "", o.method);
+            let _ = writeln!(out, "{:<16}  {}: {said}", "", o.method);
         }
     }
     if let Some(d) = &r.ddns {
@@ -56,10 +56,10 @@ pub fn table(r: &WanReading) -> String {
             None if d.addresses.is_empty() => "no address".to_string(),
             None => d.addresses.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(", "),
         };
-        let _ = writeln!(out, "{:<12}{} → {answer}", "DDNS", d.host);
+        let _ = writeln!(out, "{:<16}{} → {answer}", "DDNS", d.host);
     }
     for v in &r.verdicts {
-        let _ = writeln!(out, "{:<12}{}", "!", describe(v));
+        let _ = writeln!(out, "{:<16}{}", "!", describe(v));
     }
     out
 }
