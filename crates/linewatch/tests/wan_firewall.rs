@@ -220,3 +220,45 @@ async fn https_with_a_pinned_certificate() {
     let (_dir, config) = with("tls_insecure = true");
     Firewall::from_config(&config).unwrap().read().await.unwrap_or_else(|e| panic!("{e}"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn poll_prints_the_wan_reading_as_json() {
+    let sim = sim(Api::Opnsense).await;
+    sim.set_address(Ipv4Addr::new(100, 72, 13, 5));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("key"), DEFAULT_KEY).unwrap();
+    std::fs::write(dir.path().join("secret"), DEFAULT_SECRET).unwrap();
+    let config = dir.path().join("linewatch.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[firewall]]\nname = \"fw\"\nurl = \"{}\"\napi_key_file = {:?}\napi_secret_file = {:?}\n",
+            sim.url(),
+            dir.path().join("key"),
+            dir.path().join("secret")
+        ),
+    )
+    .unwrap();
+    let run = |args: &'static [&'static str]| {
+        let config = config.clone();
+        tokio::task::spawn_blocking(move || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_linewatch")).arg("--config").arg(&config).args(args).output().unwrap()
+        })
+    };
+    let output = run(&["poll", "fw", "--json"]).await.unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let reading: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(reading["source"], "opnsense");
+    assert_eq!(reading["interfaces"][0]["name"], "wan");
+    assert_eq!(reading["interfaces"][0]["address"], "100.72.13.5");
+    assert_eq!(reading["gateways"][0]["status"], "online");
+    assert_eq!(reading["verdicts"][0]["kind"], "cgnat");
+
+    let output = run(&["poll", "fw"]).await.unwrap();
+    let table = String::from_utf8_lossy(&output.stdout);
+    assert!(table.contains("100.72.13.5") && table.contains("CGNAT"), "{table}{}", String::from_utf8_lossy(&output.stderr));
+
+    let output = run(&["poll", "nothing"]).await.unwrap();
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success() && error.contains("\"nothing\"") && error.contains("fw"), "{error}");
+}
