@@ -142,7 +142,8 @@ async fn refused_credentials_name_the_firewall_and_keep_the_secret() {
 
 #[tokio::test]
 async fn hostile_answers_are_clear_errors_never_a_down_wan() {
-    let cases: [(Fault, fn(&Problem) -> bool); 7] = [
+    type Expected = fn(&Problem) -> bool;
+    let cases: [(Fault, Expected); 7] = [
         (Fault::Html, |p| matches!(p, Problem::Html)),
         (Fault::Truncated, |p| matches!(p, Problem::Truncated(_))),
         (Fault::Malformed, |p| matches!(p, Problem::NotJson(_))),
