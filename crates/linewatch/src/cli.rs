@@ -57,22 +57,46 @@ enum Command {
     },
     /// Checks the config file: its keys, its values and that its secrets can be read.
     CheckConfig,
-    /// Reads a modem from the config and prints its line reading.
+    /// Reads a modem or a firewall from the config and prints its reading (a firewall's WAN
+    /// reading includes the public address and DDNS checks of `[wan]`).
     Poll {
-        /// The modem's `name` in the config.
-        modem: String,
+        /// The `name` of a `[[modem]]` or `[[firewall]]` in the config.
+        target: String,
         /// Print JSON (with --watch or --count: one object per line).
         #[arg(long)]
         json: bool,
-        /// Keep the session open and refresh at the modem's interval: a live view of the line.
+        /// Keep the session open and refresh at the target's interval: a live view.
         #[arg(long)]
         watch: bool,
         /// Stop after N readings.
         #[arg(long, value_name = "N")]
         count: Option<u64>,
-        /// Time between readings, instead of the modem's `interval`.
+        /// Time between readings, instead of the target's `interval`.
         #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
         interval: Option<Duration>,
+    },
+    /// Simulators to try linewatch without the real devices.
+    #[command(subcommand)]
+    Sim(SimCommand),
+}
+
+#[derive(Subcommand)]
+enum SimCommand {
+    /// Serves a firewall's status API (pfSense v2 or v1, OPNsense) with the recorded answers'
+    /// shapes, until Ctrl-C.
+    Firewall {
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8180")]
+        listen: std::net::SocketAddr,
+        #[arg(long, value_name = "KIND", default_value = "pfsense-v2", value_parser = parse_api)]
+        kind: crate::wan::firewall::Api,
+        /// The variable holding the API key it accepts (pfSense v1: the client ID). Default:
+        /// the key `sim-key`.
+        #[arg(long, value_name = "VAR")]
+        api_key_env: Option<String>,
+        /// The variable holding the secret it accepts (pfSense v1: the client token; OPNsense:
+        /// the secret). Default: `sim-secret`.
+        #[arg(long, value_name = "VAR")]
+        api_secret_env: Option<String>,
     },
 }
 
@@ -82,8 +106,20 @@ pub fn run() -> ExitCode {
         Command::Parse { dialect, detect: _, json, file } => parse(dialect, json, file),
         Command::Init { force } => init(&cli.config, force),
         Command::CheckConfig => check_config(&cli.config),
-        Command::Poll { modem, json, watch, count, interval } => {
-            poll(&cli.config, cli.data_dir.as_deref(), &modem, PollOutput { json, watch }, count, interval)
+        Command::Sim(SimCommand::Firewall { listen, kind, api_key_env, api_secret_env }) => {
+            sim_firewall(listen, kind, api_key_env.as_deref(), api_secret_env.as_deref())
+        }
+        Command::Poll { target, json, watch, count, interval } => {
+            let output = PollOutput { json, watch };
+            match Config::load(&cli.config) {
+                Ok(config) if config.firewall(&target).is_some() => poll_firewall(&config, &target, output, count, interval),
+                Ok(config) if config.modem(&target).is_err() && !config.firewalls.is_empty() => {
+                    let known: Vec<&str> = config.modems.iter().map(|m| &m.name).chain(config.firewalls.iter().map(|f| &f.name)).map(String::as_str).collect();
+                    Err(anyhow::anyhow!("no modem or firewall named {target:?}; the config has: {}", known.join(", ")))
+                }
+                Ok(_) => poll(&cli.config, cli.data_dir.as_deref(), &target, output, count, interval),
+                Err(error) => Err(error),
+            }
         }
     };
     match result {
@@ -107,6 +143,49 @@ fn parse_dialect(name: &str) -> Result<Dialect, String> {
     Dialect::from_name(name).ok_or_else(|| {
         let names: Vec<&str> = Dialect::ALL.iter().map(|d| d.name()).collect();
         format!("unknown dialect {name:?}; known: {}", names.join(", "))
+    })
+}
+
+fn parse_api(name: &str) -> Result<crate::wan::firewall::Api, String> {
+    use crate::wan::firewall::Api;
+    [Api::PfsenseV2, Api::PfsenseV1, Api::Opnsense]
+        .into_iter()
+        .find(|api| api.name() == name)
+        .ok_or_else(|| format!("unknown kind {name:?}; known: pfsense-v2, pfsense-v1, opnsense"))
+}
+
+fn sim_firewall(listen: std::net::SocketAddr, api: crate::wan::firewall::Api, key_env: Option<&str>, secret_env: Option<&str>) -> anyhow::Result<ExitCode> {
+    use crate::config::SecretSource;
+    use crate::sim::firewall::{FirewallSim, SimOptions};
+    let read = |var: Option<&str>, default: &str| match var {
+        Some(var) => SecretSource::Env(var.to_string()).read().map(|s| s.expose().to_string()).map_err(anyhow::Error::msg),
+        None => Ok(default.to_string()),
+    };
+    let mut options = SimOptions::new(api);
+    options.listen = listen;
+    options.key = read(key_env, crate::sim::firewall::DEFAULT_KEY)?;
+    options.secret = read(secret_env, crate::sim::firewall::DEFAULT_SECRET)?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let sim = FirewallSim::start(options).await.with_context(|| format!("cannot listen on {listen}"))?;
+        let (key, secret) = match (key_env, secret_env) {
+            (Some(k), s) => (format!("api_key_env = \"{k}\""), s.map(|s| format!("api_secret_env = \"{s}\""))),
+            (None, s) => ("api_key_env = \"SIM_KEY\"    # holding sim-key".to_string(), s.map(|s| format!("api_secret_env = \"{s}\""))),
+        };
+        let secret = match (api, secret) {
+            (crate::wan::firewall::Api::PfsenseV2, _) => String::new(),
+            (_, Some(line)) => format!("{line}\n"),
+            (_, None) => "api_secret_env = \"SIM_SECRET\"    # holding sim-secret\n".to_string(),
+        };
+        println!(
+            "{} simulator on {}. In linewatch.toml:\n\n[[firewall]]\nname = \"sim\"\nkind = \"{}\"\nurl = \"{}\"\n{key}\n{secret}",
+            api.name(),
+            sim.url(),
+            api.name(),
+            sim.url()
+        );
+        tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+        Ok(ExitCode::SUCCESS)
     })
 }
 
@@ -260,6 +339,67 @@ fn show_reading(reading: &LineReading, output: PollOutput, modem: &Modem, interv
         )?;
     } else {
         write!(stdout, "{}", render::table(reading))?;
+    }
+    stdout.flush()?;
+    Ok(())
+}
+
+/// Reads one firewall: its API, then what the outside sees (`[wan]`), once, `count` times or
+/// until Ctrl-C with `--watch`.
+fn poll_firewall(config: &Config, name: &str, output: PollOutput, count: Option<u64>, interval: Option<Duration>) -> anyhow::Result<ExitCode> {
+    let firewall_config = config.firewall(name).expect("poll dispatches only known firewalls");
+    let mut firewall = crate::wan::firewall::Firewall::from_config(firewall_config)?;
+    let interval = interval.unwrap_or(firewall_config.interval);
+    let readings = count.unwrap_or(if output.watch { u64::MAX } else { 1 });
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let mut failed = false;
+        let mut ticker = tokio::time::interval(interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        for n in 1..=readings {
+            tokio::select! {
+                _ = ticker.tick() => {}
+                _ = tokio::signal::ctrl_c() => break,
+            }
+            let read = async {
+                let mut reading = firewall.read().await?;
+                if let Some(wan) = &config.wan {
+                    reading.observe_outside(wan).await;
+                }
+                Ok::<_, crate::wan::firewall::FirewallError>(reading)
+            };
+            let result = tokio::select! {
+                result = read => result,
+                _ = tokio::signal::ctrl_c() => break,
+            };
+            match result {
+                Ok(reading) => show_wan_reading(&reading, output, name, interval, n < readings)?,
+                Err(error) if readings == 1 => return Err(anyhow::Error::new(error)),
+                Err(error) => {
+                    failed = true;
+                    eprintln!("{} {error}", humantime::format_rfc3339_seconds(SystemTime::now()));
+                }
+            }
+        }
+        Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    })
+}
+
+fn show_wan_reading(reading: &crate::wan::WanReading, output: PollOutput, name: &str, interval: Duration, more: bool) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    let table = crate::wan::render::table(reading);
+    if output.json {
+        writeln!(stdout, "{}", serde_json::to_string(reading)?)?;
+    } else if output.watch {
+        write!(stdout, "\x1b[H\x1b[2J{table}")?;
+        writeln!(
+            stdout,
+            "\n{name} · updated {}{}",
+            humantime::format_rfc3339_seconds(SystemTime::now()),
+            if more { format!(" · next in {}", humantime::format_duration(interval)) } else { String::new() }
+        )?;
+    } else {
+        write!(stdout, "{table}")?;
     }
     stdout.flush()?;
     Ok(())

@@ -9,3 +9,5 @@ pub mod devices;
 pub mod metrics;
 pub mod notify;
 pub mod render;
+pub mod sim;
+pub mod wan;

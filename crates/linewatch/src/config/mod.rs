@@ -9,6 +9,7 @@ mod notifiers;
 mod secret;
 
 use std::collections::HashSet;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -31,6 +32,11 @@ pub struct Config {
     pub alerts: AlertsConfig,
     #[serde(default, rename = "notifier")]
     pub notifiers: Vec<NotifierConfig>,
+    #[serde(default, rename = "firewall")]
+    pub firewalls: Vec<FirewallConfig>,
+    /// Public-IP methods, DDNS and own probes; without it none of them run.
+    #[serde(default)]
+    pub wan: Option<WanConfig>,
 }
 
 /// How a modem is read: which output it prints (driver) and how we reach its shell or pages.
@@ -150,8 +156,271 @@ pub struct ModemConfig {
     pub command: Option<String>,
 }
 
+/// Which API a firewall speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FirewallKind {
+    PfsenseV2,
+    PfsenseV1,
+    Opnsense,
+    /// Find out by asking.
+    Auto,
+}
+
+impl FirewallKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            FirewallKind::PfsenseV2 => "pfsense-v2",
+            FirewallKind::PfsenseV1 => "pfsense-v1",
+            FirewallKind::Opnsense => "opnsense",
+            FirewallKind::Auto => "auto",
+        }
+    }
+}
+
+/// One `[[firewall]]` entry, as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FirewallConfig {
+    pub name: String,
+    #[serde(default = "defaults::firewall_kind")]
+    pub kind: FirewallKind,
+    /// `https://192.168.1.1` (a port and a path prefix may follow).
+    pub url: String,
+    /// pfSense v2: the API key. pfSense v1: the client ID. OPNsense: the API key.
+    #[serde(default)]
+    pub api_key_env: Option<String>,
+    #[serde(default)]
+    pub api_key_file: Option<PathBuf>,
+    /// pfSense v1: the client token. OPNsense: the API secret.
+    #[serde(default)]
+    pub api_secret_env: Option<String>,
+    #[serde(default)]
+    pub api_secret_file: Option<PathBuf>,
+    /// `sha256:AB:CD:...`: trust exactly this certificate (most firewalls have a self-signed one).
+    #[serde(default)]
+    pub tls_fingerprint: Option<String>,
+    /// Accept any certificate. Only when written; a warning is logged at every start.
+    #[serde(default)]
+    pub tls_insecure: bool,
+    #[serde(default = "defaults::firewall_interval", deserialize_with = "duration")]
+    pub interval: Duration,
+    /// How long one API request may take.
+    #[serde(default = "defaults::timeout", deserialize_with = "duration")]
+    pub timeout: Duration,
+}
+
+impl FirewallConfig {
+    pub fn api_key_source(&self) -> Result<Option<SecretSource>, String> {
+        SecretSource::from_keys(self.api_key_env.as_deref(), self.api_key_file.as_deref(), "api_key")
+    }
+
+    pub fn api_secret_source(&self) -> Result<Option<SecretSource>, String> {
+        SecretSource::from_keys(self.api_secret_env.as_deref(), self.api_secret_file.as_deref(), "api_secret")
+    }
+
+    /// How the HTTPS certificate is checked.
+    pub fn tls_check(&self) -> Result<TlsCheck, String> {
+        match (&self.tls_fingerprint, self.tls_insecure) {
+            (Some(_), true) => Err("set either tls_fingerprint or tls_insecure = true, not both".into()),
+            (Some(pin), false) => parse_fingerprint(pin).map(TlsCheck::Pinned).map_err(|e| format!("tls_fingerprint {e}")),
+            (None, true) => Ok(TlsCheck::Insecure),
+            (None, false) => Ok(TlsCheck::SystemRoots),
+        }
+    }
+
+    fn check(&self) -> Result<(), String> {
+        let url = reqwest::Url::parse(&self.url).map_err(|e| format!("url = {:?} is not a URL ({e}): write it like \"https://192.168.1.1\"", self.url))?;
+        match url.scheme() {
+            "https" => {}
+            "http" if self.tls_fingerprint.is_some() || self.tls_insecure => {
+                return Err("tls_fingerprint and tls_insecure only apply to an https:// url".into());
+            }
+            "http" => {}
+            other => return Err(format!("url must start with https:// (or http://), not {other}://")),
+        }
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err(format!("url = {:?} has no host", self.url));
+        }
+        self.tls_check()?;
+        let key = self.api_key_source()?;
+        let secret = self.api_secret_source()?;
+        let needs_secret = matches!(self.kind, FirewallKind::PfsenseV1 | FirewallKind::Opnsense);
+        if key.is_none() {
+            return Err(format!("kind = \"{}\" needs api_key_env or api_key_file", self.kind.name()));
+        }
+        if needs_secret && secret.is_none() {
+            return Err(format!("kind = \"{}\" needs api_secret_env or api_secret_file as well", self.kind.name()));
+        }
+        if self.kind == FirewallKind::PfsenseV2 && secret.is_some() {
+            return Err("kind = \"pfsense-v2\" uses only api_key_env or api_key_file: remove api_secret_*".into());
+        }
+        if self.interval < Duration::from_secs(1) {
+            return Err(format!("interval = {:?} is too short: at least 1s", self.interval));
+        }
+        if self.timeout.is_zero() {
+            return Err("timeout must be longer than 0s".into());
+        }
+        Ok(())
+    }
+}
+
+/// How a firewall's HTTPS certificate is checked: against the system roots (the default), a
+/// pinned SHA-256 fingerprint (for the self-signed certificate most firewalls have), or not at
+/// all when the user wrote `tls_insecure = true`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsCheck {
+    SystemRoots,
+    /// SHA-256 of the server certificate (DER).
+    Pinned([u8; 32]),
+    Insecure,
+}
+
+/// `sha256:AB:CD:...` (as browsers and `openssl x509 -fingerprint -sha256` print it, with or
+/// without colons, any case).
+pub fn parse_fingerprint(text: &str) -> Result<[u8; 32], String> {
+    let hex = text.trim().strip_prefix("sha256:").or_else(|| text.trim().strip_prefix("SHA256:")).ok_or_else(|| {
+        "must start with \"sha256:\", e.g. \"sha256:AB:CD:...\" (openssl x509 -noout -fingerprint -sha256)".to_string()
+    })?;
+    let digits: String = hex.chars().filter(|c| *c != ':').collect();
+    if digits.len() != 64 || !digits.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(format!("must hold 32 bytes in hex after \"sha256:\", found {:?}", hex));
+    }
+    let mut pin = [0u8; 32];
+    for (i, byte) in pin.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&digits[2 * i..2 * i + 2], 16).map_err(|e| e.to_string())?;
+    }
+    Ok(pin)
+}
+
+/// `[wan]`: how the public address is found (a quorum of independent methods), the DDNS
+/// name to check, and what our own probes ping when no firewall API is there.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WanConfig {
+    /// Web services that answer the caller's address as plain text. Each URL is one method.
+    #[serde(default = "defaults::http_echo")]
+    pub http_echo: Vec<String>,
+    /// Resolvers asked for `dns_name`: together one method. OpenDNS answers `myip.opendns.com`
+    /// with the address the question came from.
+    #[serde(default = "defaults::dns_resolvers", deserialize_with = "resolvers")]
+    pub dns_resolvers: Vec<SocketAddr>,
+    #[serde(default = "defaults::dns_name")]
+    pub dns_name: String,
+    /// STUN servers (`host:port`). Each server is one method.
+    #[serde(default = "defaults::stun_servers")]
+    pub stun_servers: Vec<String>,
+    /// How many methods must answer the same address for it to be believed.
+    #[serde(default = "defaults::quorum")]
+    pub quorum: usize,
+    /// How long one method may take.
+    #[serde(default = "defaults::probe_timeout", deserialize_with = "duration")]
+    pub timeout: Duration,
+    /// A DDNS name that should point at us.
+    #[serde(default)]
+    pub ddns_host: Option<String>,
+    /// Public resolvers for `ddns_host`, so that local overrides do not hide a stale record.
+    #[serde(default = "defaults::ddns_resolvers", deserialize_with = "resolvers")]
+    pub ddns_resolvers: Vec<SocketAddr>,
+    /// Own probes: addresses to ping besides the default gateway.
+    #[serde(default)]
+    pub ping_targets: Vec<IpAddr>,
+    /// Own probes: time between two pings of a target.
+    #[serde(default = "defaults::ping_interval", deserialize_with = "duration")]
+    pub ping_interval: Duration,
+    /// Own probes: RTT, stddev and loss are taken over this much time (dpinger's time_period).
+    #[serde(default = "defaults::ping_window", deserialize_with = "duration")]
+    pub ping_window: Duration,
+}
+
+impl WanConfig {
+    fn check(&self) -> Result<(), String> {
+        for url in &self.http_echo {
+            match reqwest::Url::parse(url) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") => {}
+                _ => return Err(format!("http_echo: {url:?} is not an http(s) URL")),
+            }
+        }
+        if self.dns_name.trim().is_empty() {
+            return Err("dns_name is empty".into());
+        }
+        for server in &self.stun_servers {
+            if server.rsplit_once(':').is_none_or(|(host, port)| host.is_empty() || port.parse::<u16>().is_err()) {
+                return Err(format!("stun_servers: {server:?} is not host:port"));
+            }
+        }
+        let methods = self.http_echo.len() + self.stun_servers.len() + usize::from(!self.dns_resolvers.is_empty());
+        if self.quorum == 0 {
+            return Err("quorum = 0: at least one method must answer".into());
+        }
+        if methods > 0 && self.quorum > methods {
+            return Err(format!("quorum = {} is more than the {methods} methods configured", self.quorum));
+        }
+        if self.timeout.is_zero() {
+            return Err("timeout must be longer than 0s".into());
+        }
+        if self.ddns_host.as_deref().is_some_and(|h| h.trim().is_empty()) {
+            return Err("ddns_host is empty".into());
+        }
+        if self.ddns_host.is_some() && self.ddns_resolvers.is_empty() {
+            return Err("ddns_host needs at least one address in ddns_resolvers".into());
+        }
+        if self.ping_interval < Duration::from_millis(100) || self.ping_window < self.ping_interval {
+            return Err("ping_interval must be at least 100ms and ping_window at least one interval".into());
+        }
+        Ok(())
+    }
+}
+
+/// Resolver addresses: `"208.67.222.222"` (port 53) or `"127.0.0.1:5353"`.
+fn resolvers<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<SocketAddr>, D::Error> {
+    Vec::<String>::deserialize(deserializer)?
+        .iter()
+        .map(|text| {
+            text.parse::<SocketAddr>()
+                .or_else(|_| text.parse::<IpAddr>().map(|ip| SocketAddr::new(ip, 53)))
+                .map_err(|_| serde::de::Error::custom(format!("{text:?} is not an IP address (with an optional :port)")))
+        })
+        .collect()
+}
+
 mod defaults {
+    use std::net::SocketAddr;
     use std::time::Duration;
+
+    pub fn firewall_kind() -> super::FirewallKind {
+        super::FirewallKind::Auto
+    }
+    pub fn firewall_interval() -> Duration {
+        Duration::from_secs(10)
+    }
+    pub fn http_echo() -> Vec<String> {
+        vec!["https://api.ipify.org".into(), "https://ipv4.icanhazip.com".into()]
+    }
+    pub fn dns_resolvers() -> Vec<SocketAddr> {
+        vec![SocketAddr::from(([208, 67, 222, 222], 53)), SocketAddr::from(([208, 67, 220, 220], 53))]
+    }
+    pub fn dns_name() -> String {
+        "myip.opendns.com".into()
+    }
+    pub fn stun_servers() -> Vec<String> {
+        vec!["stun.cloudflare.com:3478".into(), "stun.l.google.com:19302".into()]
+    }
+    pub fn quorum() -> usize {
+        2
+    }
+    pub fn probe_timeout() -> Duration {
+        Duration::from_secs(5)
+    }
+    pub fn ddns_resolvers() -> Vec<SocketAddr> {
+        vec![SocketAddr::from(([1, 1, 1, 1], 53)), SocketAddr::from(([9, 9, 9, 9], 53))]
+    }
+    pub fn ping_interval() -> Duration {
+        Duration::from_secs(1)
+    }
+    pub fn ping_window() -> Duration {
+        Duration::from_secs(60)
+    }
 
     pub fn interval() -> Duration {
         Duration::from_secs(30)
@@ -288,6 +557,20 @@ impl Config {
             }
             modem.check().map_err(|e| anyhow::anyhow!("{at}: {e}"))?;
         }
+        // `linewatch poll NAME` finds a modem or a firewall: one name space for both.
+        for (i, firewall) in self.firewalls.iter().enumerate() {
+            let at = format!("[[firewall]] #{} (name = {:?})", i + 1, firewall.name);
+            if firewall.name.trim().is_empty() {
+                bail!("[[firewall]] #{}: name is empty", i + 1);
+            }
+            if !names.insert(firewall.name.as_str()) {
+                bail!("{at}: a modem or another firewall already has this name");
+            }
+            firewall.check().map_err(|e| anyhow::anyhow!("{at}: {e}"))?;
+        }
+        if let Some(wan) = &self.wan {
+            wan.check().map_err(|e| anyhow::anyhow!("[wan]: {e}"))?;
+        }
         let mut notifier_names = HashSet::new();
         for (i, notifier) in self.notifiers.iter().enumerate() {
             let name = notifier.name();
@@ -329,6 +612,12 @@ impl Config {
                 anyhow::anyhow!("no modem named {name:?}; the config has: {}", known.join(", "))
             }
         })
+    }
+}
+
+impl Config {
+    pub fn firewall(&self, name: &str) -> Option<&FirewallConfig> {
+        self.firewalls.iter().find(|f| f.name == name)
     }
 }
 
@@ -423,5 +712,59 @@ interval = "30s"
         let config = Config::parse(PROMISED).unwrap();
         let e = config.modem("office").unwrap_err().to_string();
         assert!(e.contains("office") && e.contains("home"), "{e}");
+    }
+
+    const FIREWALL: &str = r#"
+[[firewall]]
+name = "fw"
+kind = "pfsense-v2"       # pfsense-v2 | pfsense-v1 | opnsense | auto
+url = "https://192.168.1.1"
+api_key_env = "PFSENSE_API_KEY"
+tls_fingerprint = "sha256:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF"
+
+[wan]
+http_echo = ["https://api.ipify.org"]
+dns_resolvers = ["208.67.222.222", "127.0.0.1:5353"]
+stun_servers = ["stun.cloudflare.com:3478"]
+ddns_host = "home.example.net"
+"#;
+
+    #[test]
+    fn firewall_and_wan_read_with_their_defaults() {
+        let config = Config::parse(FIREWALL).unwrap();
+        let fw = config.firewall("fw").unwrap();
+        assert_eq!((fw.kind, fw.interval), (FirewallKind::PfsenseV2, Duration::from_secs(10)));
+        assert_eq!(fw.api_key_source().unwrap(), Some(SecretSource::Env("PFSENSE_API_KEY".into())));
+        assert!(matches!(fw.tls_check().unwrap(), TlsCheck::Pinned(pin) if pin[1] == 0x11));
+        let wan = config.wan.unwrap();
+        assert_eq!(wan.dns_resolvers, ["208.67.222.222:53".parse().unwrap(), "127.0.0.1:5353".parse().unwrap()]);
+        assert_eq!((wan.quorum, wan.dns_name.as_str()), (2, "myip.opendns.com"));
+        assert_eq!(wan.ddns_resolvers.len(), 2);
+
+        let config = Config::parse("[[firewall]]\nname = \"o\"\nurl = \"https://fw\"\napi_key_env = \"K\"\n").unwrap();
+        assert_eq!(config.firewall("o").unwrap().kind, FirewallKind::Auto);
+    }
+
+    #[test]
+    fn firewall_mistakes_name_the_key() {
+        let base = "[[firewall]]\nname = \"fw\"\nurl = \"https://fw\"\napi_key_env = \"K\"\n";
+        let e = error(&format!("{base}kind = \"ipfire\"\n"));
+        assert!(e.contains("kind") && e.contains("pfsense-v2"), "{e}");
+        let e = error(&format!("{base}api_key = \"inline\"\n"));
+        assert!(e.contains("api_key") && e.contains("api_key_env"), "{e}");
+        let e = error(&format!("{base}kind = \"opnsense\"\n"));
+        assert!(e.contains("\"fw\"") && e.contains("api_secret_env"), "{e}");
+        let e = error(&format!("{base}tls_fingerprint = \"sha256:AB\"\n"));
+        assert!(e.contains("tls_fingerprint") && e.contains("32 bytes"), "{e}");
+        let e = error(&format!("{base}tls_insecure = true\ntls_fingerprint = \"sha256:AB\"\n"));
+        assert!(e.contains("not both"), "{e}");
+        let e = error("[[firewall]]\nname = \"fw\"\nurl = \"192.168.1.1\"\napi_key_env = \"K\"\n");
+        assert!(e.contains("url") && e.contains("https://"), "{e}");
+        let e = error(&format!("{PROMISED}[[firewall]]\nname = \"home\"\nurl = \"https://fw\"\napi_key_env = \"K\"\n"));
+        assert!(e.contains("already has this name"), "{e}");
+        let e = error("[wan]\ndns_resolvers = [\"opendns\"]\n");
+        assert!(e.contains("dns_resolvers") && e.contains("opendns"), "{e}");
+        let e = error("[wan]\nhttp_echo = []\nstun_servers = []\nquorum = 3\n");
+        assert!(e.contains("quorum = 3") && e.contains("the 1 methods"), "{e}");
     }
 }
