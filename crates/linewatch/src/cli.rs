@@ -284,8 +284,79 @@ fn poll(
     let modem_config = config.modem(name)?;
     let data_dir = config.data_dir(data_dir);
     create_private_dir(&data_dir)?;
-    let mut modem = Modem::from_config(modem_config, &data_dir)?;
-    let interval = interval.unwrap_or(modem_config.interval);
+    let modem = Modem::from_config(modem_config, &data_dir)?;
+    poll_loop(modem, output, count, interval.unwrap_or(modem_config.interval))
+}
+
+/// Reads one firewall: its API, then what the outside sees (`[wan]`).
+fn poll_firewall(config: &Config, name: &str, output: PollOutput, count: Option<u64>, interval: Option<Duration>) -> anyhow::Result<ExitCode> {
+    let firewall_config = config.firewall(name).expect("poll dispatches only known firewalls");
+    let firewall = crate::wan::firewall::Firewall::from_config(firewall_config)?;
+    let source = FirewallSource { name: name.to_string(), firewall, wan: config.wan.clone() };
+    poll_loop(source, output, count, interval.unwrap_or(firewall_config.interval))
+}
+
+/// Something `poll` reads: a modem or a firewall.
+trait PollSource {
+    type Reading: serde::Serialize;
+    async fn read(&mut self) -> anyhow::Result<Self::Reading>;
+    fn table(reading: &Self::Reading) -> String;
+    /// What the live view says under the table.
+    fn footer(&self) -> String;
+    async fn close(&mut self) {}
+}
+
+impl PollSource for Modem {
+    type Reading = LineReading;
+
+    async fn read(&mut self) -> anyhow::Result<LineReading> {
+        Ok(Modem::read(self).await?)
+    }
+
+    fn table(reading: &LineReading) -> String {
+        render::table(reading)
+    }
+
+    fn footer(&self) -> String {
+        match self.sessions_opened() {
+            1 => format!("{} · 1 session", self.name()),
+            n => format!("{} · {n} sessions", self.name()),
+        }
+    }
+
+    async fn close(&mut self) {
+        Modem::close(self).await;
+    }
+}
+
+struct FirewallSource {
+    name: String,
+    firewall: crate::wan::firewall::Firewall,
+    wan: Option<crate::config::WanConfig>,
+}
+
+impl PollSource for FirewallSource {
+    type Reading = crate::wan::WanReading;
+
+    async fn read(&mut self) -> anyhow::Result<crate::wan::WanReading> {
+        let mut reading = self.firewall.read().await?;
+        if let Some(wan) = &self.wan {
+            reading.observe_outside(wan).await;
+        }
+        Ok(reading)
+    }
+
+    fn table(reading: &crate::wan::WanReading) -> String {
+        crate::wan::render::table(reading)
+    }
+
+    fn footer(&self) -> String {
+        self.name.clone()
+    }
+}
+
+/// Reads once, `count` times, or until Ctrl-C with `--watch`, at `interval`, on one session.
+fn poll_loop<S: PollSource>(mut source: S, output: PollOutput, count: Option<u64>, interval: Duration) -> anyhow::Result<ExitCode> {
     let readings = count.unwrap_or(if output.watch { u64::MAX } else { 1 });
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async move {
@@ -298,106 +369,39 @@ fn poll(
                 _ = tokio::signal::ctrl_c() => break,
             }
             let result = tokio::select! {
-                result = modem.read() => result,
+                result = source.read() => result,
                 _ = tokio::signal::ctrl_c() => break,
             };
             match result {
-                Ok(reading) => show_reading(&reading, output, &modem, interval, n < readings)?,
+                Ok(reading) => {
+                    let next = (n < readings).then_some(interval);
+                    show(&serde_json::to_string(&reading)?, &S::table(&reading), &source.footer(), output, next)?;
+                }
                 Err(error) if readings == 1 => {
-                    modem.close().await;
-                    return Err(anyhow::Error::new(error));
+                    source.close().await;
+                    return Err(error);
                 }
                 Err(error) => {
                     failed = true;
-                    eprintln!("{} {error}", humantime::format_rfc3339_seconds(SystemTime::now()));
+                    eprintln!("{} {error:#}", humantime::format_rfc3339_seconds(SystemTime::now()));
                 }
             }
         }
-        modem.close().await;
+        source.close().await;
         Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
     })
 }
 
-fn show_reading(reading: &LineReading, output: PollOutput, modem: &Modem, interval: Duration, more: bool) -> anyhow::Result<()> {
+fn show(json: &str, table: &str, footer: &str, output: PollOutput, next: Option<Duration>) -> anyhow::Result<()> {
     let mut stdout = std::io::stdout().lock();
     if output.json {
         // One object per line, so a script can read them as they come.
-        writeln!(stdout, "{}", serde_json::to_string(reading)?)?;
+        writeln!(stdout, "{json}")?;
     } else if output.watch {
         // Redraw in place: cursor home, clear screen.
-        write!(stdout, "\x1b[H\x1b[2J{}", render::table(reading))?;
-        writeln!(
-            stdout,
-            "\n{} · {} · updated {}{}",
-            modem.name(),
-            match modem.sessions_opened() {
-                1 => "1 session".to_string(),
-                n => format!("{n} sessions"),
-            },
-            humantime::format_rfc3339_seconds(SystemTime::now()),
-            if more { format!(" · next in {}", humantime::format_duration(interval)) } else { String::new() }
-        )?;
-    } else {
-        write!(stdout, "{}", render::table(reading))?;
-    }
-    stdout.flush()?;
-    Ok(())
-}
-
-/// Reads one firewall: its API, then what the outside sees (`[wan]`), once, `count` times or
-/// until Ctrl-C with `--watch`.
-fn poll_firewall(config: &Config, name: &str, output: PollOutput, count: Option<u64>, interval: Option<Duration>) -> anyhow::Result<ExitCode> {
-    let firewall_config = config.firewall(name).expect("poll dispatches only known firewalls");
-    let mut firewall = crate::wan::firewall::Firewall::from_config(firewall_config)?;
-    let interval = interval.unwrap_or(firewall_config.interval);
-    let readings = count.unwrap_or(if output.watch { u64::MAX } else { 1 });
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    runtime.block_on(async move {
-        let mut failed = false;
-        let mut ticker = tokio::time::interval(interval);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        for n in 1..=readings {
-            tokio::select! {
-                _ = ticker.tick() => {}
-                _ = tokio::signal::ctrl_c() => break,
-            }
-            let read = async {
-                let mut reading = firewall.read().await?;
-                if let Some(wan) = &config.wan {
-                    reading.observe_outside(wan).await;
-                }
-                Ok::<_, crate::wan::firewall::FirewallError>(reading)
-            };
-            let result = tokio::select! {
-                result = read => result,
-                _ = tokio::signal::ctrl_c() => break,
-            };
-            match result {
-                Ok(reading) => show_wan_reading(&reading, output, name, interval, n < readings)?,
-                Err(error) if readings == 1 => return Err(anyhow::Error::new(error)),
-                Err(error) => {
-                    failed = true;
-                    eprintln!("{} {error}", humantime::format_rfc3339_seconds(SystemTime::now()));
-                }
-            }
-        }
-        Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
-    })
-}
-
-fn show_wan_reading(reading: &crate::wan::WanReading, output: PollOutput, name: &str, interval: Duration, more: bool) -> anyhow::Result<()> {
-    let mut stdout = std::io::stdout().lock();
-    let table = crate::wan::render::table(reading);
-    if output.json {
-        writeln!(stdout, "{}", serde_json::to_string(reading)?)?;
-    } else if output.watch {
         write!(stdout, "\x1b[H\x1b[2J{table}")?;
-        writeln!(
-            stdout,
-            "\n{name} · updated {}{}",
-            humantime::format_rfc3339_seconds(SystemTime::now()),
-            if more { format!(" · next in {}", humantime::format_duration(interval)) } else { String::new() }
-        )?;
+        let next = next.map(|i| format!(" · next in {}", humantime::format_duration(i))).unwrap_or_default();
+        writeln!(stdout, "\n{footer} · updated {}{next}", humantime::format_rfc3339_seconds(SystemTime::now()))?;
     } else {
         write!(stdout, "{table}")?;
     }
