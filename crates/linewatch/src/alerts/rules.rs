@@ -139,17 +139,15 @@ pub fn line(config: &AlertsConfig, check: &LineCheck, memory: &mut BurstMemory) 
             let c = &config.snr_low;
             let id = AlertId::new("snr_low", target, key);
             if snr < c.floor_db {
-                findings.push(Finding::Active {
+                findings.push(warning(
                     id,
-                    layer: Layer::Line,
-                    severity: Severity::Warning,
-                    timing: Timing { r#for: c.r#for, checks: 1, resolve_checks: 1 },
-                    message: Message {
+                    c.r#for,
+                    Message {
                         title: format!("Low SNR margin ({key}) on {target}"),
                         text: format!("The {key}stream SNR margin is {snr:.1} dB, below the {:.1} dB floor: errors and resyncs are likely.", c.floor_db),
                         fields: vec![("SNR margin".into(), format!("{snr:.1} dB"))],
                     },
-                });
+                ));
             } else if snr >= c.floor_db + c.hysteresis_db {
                 findings.push(Finding::Clear {
                     id,
@@ -169,17 +167,15 @@ pub fn line(config: &AlertsConfig, check: &LineCheck, memory: &mut BurstMemory) 
             let id = AlertId::new("snr_drop", target, key);
             let drop = baseline - snr;
             if drop >= c.drop_db {
-                findings.push(Finding::Active {
+                findings.push(warning(
                     id,
-                    layer: Layer::Line,
-                    severity: Severity::Warning,
-                    timing: Timing { r#for: c.r#for, checks: 1, resolve_checks: 1 },
-                    message: Message {
+                    c.r#for,
+                    Message {
                         title: format!("SNR margin ({key}) dropping on {target}"),
                         text: format!("The {key}stream SNR margin is {snr:.1} dB, {drop:.1} dB below its 7-day baseline of {baseline:.1} dB."),
                         fields: vec![("SNR margin".into(), format!("{snr:.1} dB")), ("7-day baseline".into(), format!("{baseline:.1} dB"))],
                     },
-                });
+                ));
             } else if drop < c.drop_db - 0.5 {
                 findings.push(Finding::Clear { id, resolve_checks: 1, message: None });
             }
@@ -224,6 +220,11 @@ pub fn failed(config: &AlertsConfig, target: &str, error: &DeviceError) -> Vec<F
     }
 }
 
+/// A warning about the line, announced once it held for `r#for`, resolved by one good check.
+fn warning(id: AlertId, r#for: Duration, message: Message) -> Finding {
+    Finding::Active { id, layer: Layer::Line, severity: Severity::Warning, timing: Timing { r#for, checks: 1, resolve_checks: 1 }, message }
+}
+
 fn clear(rule: &str, target: &str, key: &str, resolve_checks: u32) -> Finding {
     Finding::Clear { id: AlertId::new(rule, target, key), resolve_checks, message: None }
 }
@@ -233,17 +234,15 @@ fn burst(rule: &str, what: &str, target: &str, direction: Direction, n: u64, thr
     let id = AlertId::new(rule, target, key);
     let window_text = humantime::format_duration(window);
     if n >= threshold {
-        Finding::Active {
+        warning(
             id,
-            layer: Layer::Line,
-            severity: Severity::Warning,
-            timing: Timing { r#for: Duration::ZERO, checks: 1, resolve_checks: 1 },
-            message: Message {
+            Duration::ZERO,
+            Message {
                 title: format!("Burst of {what} ({key}) on {target}"),
                 text: format!("{n} {what} on the {key}stream in the last {window_text} (threshold {threshold})."),
                 fields: vec![(format!("{what} in {window_text}"), n.to_string())],
             },
-        }
+        )
     } else {
         Finding::Clear {
             id,
