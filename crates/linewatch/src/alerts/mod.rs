@@ -8,7 +8,8 @@
 //!   last alert resolved, so what follows is told in the same story;
 //! - a firing alert of a lower layer (the DSL line) inhibits the announcements of upper layers
 //!   (PPP, gateway, addresses) of the same site — but the resolve of anything that was
-//!   announced is always delivered;
+//!   announced is always delivered, and one-off events (a new WAN IP) are held back, not lost:
+//!   they are told once the lower layer is back;
 //! - firing alerts are announced again every `reminder`; silences (with an expiry) hold
 //!   announcements back; once lifted, what still fires is announced.
 //!
@@ -16,6 +17,7 @@
 //! it in the store with the readings that changed it.
 
 pub mod rules;
+pub mod wan;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
@@ -215,7 +217,19 @@ pub struct EngineState {
     /// Open incidents by site.
     incidents: BTreeMap<String, Incident>,
     silences: Vec<Silence>,
+    /// Events held back while a lower layer of their site was firing.
+    #[serde(default)]
+    deferred: Vec<Deferred>,
     next_id: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Deferred {
+    site: String,
+    id: AlertId,
+    layer: Layer,
+    severity: Severity,
+    message: Message,
 }
 
 /// JSON maps need string keys; alerts are kept as a list of pairs.
@@ -333,10 +347,15 @@ impl Engine {
                     self.mark_quiet_if_done(&alert.site, now);
                 }
                 Finding::Event { id, layer, severity, message } => {
-                    if !self.silenced(&id, now) && !self.inhibited(site, layer) {
-                        out.push(self.tell(&id, site, severity, NotificationKind::Event, message, now));
-                        self.mark_quiet_if_done(site, now);
+                    if self.silenced(&id, now) {
+                        continue;
                     }
+                    if self.inhibited(site, layer) {
+                        self.state.deferred.push(Deferred { site: site.to_string(), id, layer, severity, message });
+                        continue;
+                    }
+                    out.push(self.tell(&id, site, severity, NotificationKind::Event, message, now));
+                    self.mark_quiet_if_done(site, now);
                 }
             }
         }
@@ -352,9 +371,19 @@ impl Engine {
         self.announce_due(now)
     }
 
-    /// Firing alerts not yet announced (and no longer silenced or inhibited), and reminders.
+    /// Firing alerts not yet announced (and no longer silenced or inhibited), events held back
+    /// whose lower layer is back, and reminders.
     fn announce_due(&mut self, now: SystemTime) -> Vec<Notification> {
         let mut out = Vec::new();
+        let deferred = std::mem::take(&mut self.state.deferred);
+        for event in deferred {
+            if self.inhibited(&event.site, event.layer) {
+                self.state.deferred.push(event);
+            } else {
+                out.push(self.tell(&event.id, &event.site, event.severity, NotificationKind::Event, event.message, now));
+                self.mark_quiet_if_done(&event.site, now);
+            }
+        }
         let ids: Vec<AlertId> = self.state.alerts.keys().cloned().collect();
         for id in ids {
             let alert = &self.state.alerts[&id];

@@ -36,6 +36,15 @@ pub struct AlertsConfig {
     pub snr_drop: SnrDrop,
     pub rate_drop: RateDrop,
     pub host_key_changed: Switch,
+    pub wan_down: Debounce,
+    pub wan_ip_changed: Switch,
+    pub cgnat: Debounce,
+    pub private_wan: Debounce,
+    pub nat_upstream: Debounce,
+    pub gateway_down: Debounce,
+    pub gateway_degraded: Debounce,
+    pub ddns_stale: DdnsStale,
+    pub firewall_unreachable: Debounce,
 }
 
 impl Default for AlertsConfig {
@@ -52,6 +61,15 @@ impl Default for AlertsConfig {
             snr_drop: SnrDrop::default(),
             rate_drop: RateDrop::default(),
             host_key_changed: Switch::default(),
+            wan_down: Debounce::default(),
+            wan_ip_changed: Switch::default(),
+            cgnat: Debounce::default(),
+            private_wan: Debounce::default(),
+            nat_upstream: Debounce::default(),
+            gateway_down: Debounce::default(),
+            gateway_degraded: Debounce::default(),
+            ddns_stale: DdnsStale::default(),
+            firewall_unreachable: Debounce::default(),
         }
     }
 }
@@ -181,5 +199,39 @@ pub struct RateDrop {
 impl Default for RateDrop {
     fn default() -> Self {
         RateDrop { enabled: true, drop_pct: 10.0 }
+    }
+}
+
+/// A WAN condition, announced once it was seen on `checks` checks in a row (and for `for`),
+/// resolved by `resolve_checks` good ones: a blip of the firewall's view is not an incident.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Debounce {
+    pub enabled: bool,
+    pub checks: u32,
+    #[serde(rename = "for", deserialize_with = "duration")]
+    pub r#for: Duration,
+    pub resolve_checks: u32,
+}
+
+impl Default for Debounce {
+    fn default() -> Self {
+        Debounce { enabled: true, checks: 2, r#for: Duration::ZERO, resolve_checks: 2 }
+    }
+}
+
+/// The DDNS name still resolves to another address than the WAN's after `for`: the update
+/// failed. The alert carries the new address.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DdnsStale {
+    pub enabled: bool,
+    #[serde(rename = "for", deserialize_with = "duration")]
+    pub r#for: Duration,
+}
+
+impl Default for DdnsStale {
+    fn default() -> Self {
+        DdnsStale { enabled: true, r#for: Duration::from_secs(600) }
     }
 }

@@ -4,7 +4,7 @@
 //! `*_file`), never written inline. Later sections (firewalls, Discord, alerts, storage) are
 //! further tables beside `[[modem]]`.
 
-mod alerts;
+pub mod alerts;
 mod notifiers;
 mod secret;
 
