@@ -9,7 +9,7 @@ use crate::{
 };
 use axum::{
     body::Bytes,
-    extract::{FromRequest, MatchedPath, Multipart, Request},
+    extract::{FromRequest, MatchedPath, Multipart, OriginalUri, Request},
     http::{StatusCode, header::CONTENT_TYPE},
     response::{IntoResponse, Response},
 };
@@ -54,7 +54,7 @@ impl FromRequest<Arc<Shared>> for Payload {
 
     async fn from_request(req: Request, shared: &Arc<Shared>) -> Result<Self, Response> {
         let method = req.method().to_string();
-        let path = req.uri().path().to_owned();
+        let path = req.extensions().get::<OriginalUri>().map_or_else(|| req.uri().path().to_owned(), |uri| uri.path().to_owned());
         let matched = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_owned());
         let slot = req.extensions().get::<BodySlot>().cloned();
         let multipart = req

@@ -12,7 +12,7 @@ use crate::{
 };
 use axum::{
     Json, Router,
-    extract::{DefaultBodyLimit, FromRequestParts, MatchedPath, Path, Query, Request, State as Axum},
+    extract::{DefaultBodyLimit, FromRequestParts, MatchedPath, OriginalUri, Path, Query, Request, State as Axum},
     http::{HeaderMap, HeaderValue, Method, StatusCode, header::AUTHORIZATION, request::Parts},
     middleware::{self, Next},
     response::{IntoResponse, Response},
@@ -125,11 +125,12 @@ enum Decision {
     Forced(u16),
 }
 
-async fn front(Axum(shared): Shr, matched: MatchedPath, mut req: Request, next: Next) -> Response {
+async fn front(Axum(shared): Shr, matched: MatchedPath, OriginalUri(uri): OriginalUri, mut req: Request, next: Next)
+    -> Response {
     let at = Instant::now();
     let method = req.method().clone();
-    let path = req.uri().path().to_owned();
-    let query = req.uri().query().map(str::to_owned);
+    let path = uri.path().to_owned();
+    let query = uri.query().map(str::to_owned);
     let authorized = req.headers().contains_key(AUTHORIZATION);
     let template = template(matched.as_str()).to_owned();
     let key = bucket_key(&method, &template, &path);

@@ -9,7 +9,7 @@
 //! int fields if they are parseable as ints", spec/README conventions), which is what
 //! Discord does and what clients such as twilight rely on (attachment ids are sent as numbers).
 
-use jsonschema::{Draft, Validator};
+use jsonschema::{Draft, ValidationError, Validator, error::ValidationErrorKind};
 use serde_json::{Value, json};
 use std::{
     collections::HashMap,
@@ -94,19 +94,32 @@ pub(crate) fn check(method: &str, template: &str, body: &Value) -> Vec<(Vec<Stri
     let Some(validator) = validator(method, template) else {
         return Vec::new();
     };
-    validator
-        .iter_errors(body)
-        .map(|error| {
-            let path = error
-                .instance_path()
-                .as_str()
-                .split('/')
-                .skip(1)
-                .map(|segment| segment.replace("~1", "/").replace("~0", "~"))
-                .collect();
-            (path, error.masked().to_string())
-        })
-        .collect()
+    let mut found = Vec::new();
+    for error in validator.iter_errors(body) {
+        explain(&error, &mut found);
+    }
+    found
+}
+
+/// An error as `(json path, message)`. A failed union (`anyOf`/`oneOf`, e.g. the callback
+/// types) is explained by the branch that came closest, skipping branches whose `type`
+/// discriminator does not match, so the bot's author sees `data.title` rather than "not valid
+/// under any of the schemas".
+fn explain(error: &ValidationError<'_>, found: &mut Vec<(Vec<String>, String)>) {
+    let here = error.instance_path().as_str();
+    if let ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } = error.kind() {
+        let discriminator = format!("{here}/type");
+        let closest = context
+            .iter()
+            .filter(|branch| !branch.iter().any(|e| e.instance_path().as_str() == discriminator))
+            .min_by_key(|branch| branch.len());
+        if let Some(branch) = closest.filter(|branch| !branch.is_empty()) {
+            branch.iter().for_each(|e| explain(e, found));
+            return;
+        }
+    }
+    let path = here.split('/').skip(1).map(|segment| segment.replace("~1", "/").replace("~0", "~")).collect();
+    found.push((path, error.masked().to_string()));
 }
 
 /// Whether the document has this operation at all (used to keep the mock's routes honest).
@@ -139,6 +152,15 @@ mod tests {
         let body = json!([{ "name": "reboot", "description": "Reboot",
                             "default_member_permissions": "eight" }]);
         assert!(!check("PUT", template, &body).is_empty());
+    }
+
+    #[test]
+    fn a_failed_union_is_explained_by_the_branch_of_its_type() {
+        let template = "/interactions/{interaction_id}/{interaction_token}/callback";
+        let modal = json!({ "type": 9, "data": { "custom_id": "c", "title": "t".repeat(46), "components": [] } });
+        let errors = check("POST", template, &modal);
+        assert!(errors.iter().any(|(path, _)| path == &["data", "title"]), "{errors:?}");
+        assert!(check("POST", template, &json!({ "type": 5 })).is_empty());
     }
 
     #[test]
