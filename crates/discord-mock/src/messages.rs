@@ -78,6 +78,10 @@ impl StoredMessage {
         self.json["channel_id"].as_str().and_then(|id| id.parse().ok()).unwrap_or(0)
     }
 
+    pub fn webhook_id(&self) -> Option<u64> {
+        self.json["webhook_id"].as_str()?.parse().ok()
+    }
+
     pub fn flags(&self) -> u64 {
         self.json["flags"].as_u64().unwrap_or(0)
     }

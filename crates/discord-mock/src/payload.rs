@@ -18,7 +18,10 @@ use std::sync::{Arc, Mutex};
 
 /// Where the logging layer finds the body once a handler has read it.
 #[derive(Clone, Default)]
-pub(crate) struct BodySlot(pub Arc<Mutex<Option<(Value, Vec<UploadedFile>)>>>);
+pub(crate) struct BodySlot(pub Arc<Mutex<Option<Body>>>);
+
+/// A body as read: the JSON (or `payload_json`) and the uploaded files.
+pub(crate) type Body = (Value, Vec<UploadedFile>);
 
 pub(crate) struct Payload {
     pub json: Value,
@@ -72,7 +75,7 @@ impl FromRequest<Arc<Shared>> for Payload {
                     rejection.into_response()
                 }
             })?;
-            (parse_json(&bytes)?, Vec::new())
+            (parse_json(&bytes).map_err(IntoResponse::into_response)?, Vec::new())
         };
         if let Some(BodySlot(slot)) = slot {
             *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some((json.clone(), files.clone()));
@@ -92,18 +95,15 @@ impl FromRequest<Arc<Shared>> for Payload {
     }
 }
 
-fn invalid_json() -> Response {
-    ApiError::new(StatusCode::BAD_REQUEST, 50109, "The request body contains invalid JSON.").into_response()
-}
-
-fn parse_json(bytes: &[u8]) -> Result<Value, Response> {
+fn parse_json(bytes: &[u8]) -> Result<Value, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(Value::Null);
     }
-    serde_json::from_slice(bytes).map_err(|_| invalid_json())
+    serde_json::from_slice(bytes)
+        .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, 50109, "The request body contains invalid JSON."))
 }
 
-async fn read_multipart(req: Request, shared: &Arc<Shared>) -> Result<(Value, Vec<UploadedFile>), Response> {
+async fn read_multipart(req: Request, shared: &Arc<Shared>) -> Result<Body, Response> {
     let mut form = Multipart::from_request(req, shared).await.map_err(IntoResponse::into_response)?;
     let mut json = Value::Null;
     let mut fields = Map::new();
@@ -120,7 +120,7 @@ async fn read_multipart(req: Request, shared: &Arc<Shared>) -> Result<(Value, Ve
         let content_type = field.content_type().map(str::to_owned);
         let data = field.bytes().await.map_err(IntoResponse::into_response)?;
         if name == "payload_json" {
-            json = parse_json(&data)?;
+            json = parse_json(&data).map_err(IntoResponse::into_response)?;
         } else if let Some(filename) = filename {
             let index = name
                 .strip_prefix("files[")

@@ -8,7 +8,7 @@ use crate::{
     limits,
     messages::{EPHEMERAL, LOADING, Origin, Rejection, StoredMessage, with_reference},
     payload::{BodySlot, Payload, template},
-    state::{Bucket, Shared, State},
+    state::{Bucket, Interaction, Shared, State},
 };
 use axum::{
     Json, Router,
@@ -68,12 +68,28 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .nest("/api", api())
         .route("/", get(gateway::upgrade))
         .route("/attachments/{channel_id}/{attachment_id}/{filename}", get(get_attachment))
-        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, 0, "404: Not Found") })
+        .fallback(unknown_route)
         .layer(DefaultBodyLimit::max(MAX_REQUEST))
         .with_state(shared)
 }
 
 // ----- the front layer: forced failures, rate limits, the request log -----
+
+/// A route the mock does not serve: 404 as Discord answers it, logged so a test can see
+/// which endpoint the bot wanted.
+async fn unknown_route(Axum(shared): Shr, req: Request) -> ApiError {
+    shared.lock().requests.push(RecordedRequest {
+        method: req.method().to_string(),
+        path: req.uri().path().to_owned(),
+        query: req.uri().query().map(str::to_owned),
+        authorized: req.headers().contains_key(AUTHORIZATION),
+        body: None,
+        files: Vec::new(),
+        status: 404,
+        at: Instant::now(),
+    });
+    ApiError::new(StatusCode::NOT_FOUND, 0, "404: Not Found")
+}
 
 /// Interaction callbacks and interaction webhooks (keyed by the application id) are exempt
 /// from the global limit.
@@ -380,7 +396,7 @@ async fn callback(Axum(shared): Shr, Path(params): Params, Query(query): Query<C
     -> Result<Response, ApiError> {
     let interaction_id = snowflake(&params, "interaction_id");
     let token = params.get("interaction_token").cloned().unwrap_or_default();
-    let (interaction_kind, channel_id, component_message, user) = {
+    let (interaction_kind, channel_id, component_message, metadata) = {
         let st = shared.lock();
         let interaction = st
             .interactions
@@ -393,7 +409,8 @@ async fn callback(Axum(shared): Shr, Path(params): Params, Query(query): Query<C
         if interaction.created_at.elapsed() > shared.opts.ack_deadline {
             return Err(ApiError::unknown_interaction());
         }
-        (interaction.kind, interaction.channel_id, interaction.component_message, interaction.user.clone())
+        (interaction.kind, interaction.channel_id, interaction.component_message,
+         interaction_metadata(&shared, interaction_id, interaction))
     };
     let kind = payload.json["type"].as_u64().unwrap_or(0);
     let data = payload.json.get("data").filter(|d| !d.is_null()).cloned();
@@ -412,10 +429,6 @@ async fn callback(Axum(shared): Shr, Path(params): Params, Query(query): Query<C
                  &format!("Callback type {kind} is not valid for an interaction of type {interaction_kind}"));
         return Err(refuse(errs));
     }
-    let metadata = json!({
-        "id": interaction_id.to_string(), "type": interaction_kind, "user": user,
-        "authorizing_integration_owners": { "0": shared.opts.guild_id.to_string() },
-    });
     let origin = Origin {
         channel_id,
         kind: if interaction_kind == 2 { 20 } else { 0 },
@@ -450,12 +463,10 @@ async fn callback(Axum(shared): Shr, Path(params): Params, Query(query): Query<C
             let current = component_message.and_then(|id| shared.lock().messages.get(&id).cloned()).ok_or_else(ApiError::unknown_message)?;
             edited = Some(current.applied(&shared, &body, &payload.files, 0, true).map_err(as_data)?);
         }
-        8 => {
-            if body["choices"].as_array().is_some_and(|c| c.len() > 25) {
-                let mut errs = FieldErrors::default();
-                errs.add(&at!["data", "choices"], "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.");
-                return Err(refuse(errs));
-            }
+        8 if body["choices"].as_array().is_some_and(|c| c.len() > 25) => {
+            let mut errs = FieldErrors::default();
+            errs.add(&at!["data", "choices"], "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.");
+            return Err(refuse(errs));
         }
         9 => {
             let mut errs = FieldErrors::default();
@@ -508,6 +519,16 @@ async fn callback(Axum(shared): Shr, Path(params): Params, Query(query): Query<C
     Ok(Json(answer).into_response())
 }
 
+/// `interaction_metadata` of the messages that answer an interaction.
+fn interaction_metadata(shared: &Shared, id: u64, interaction: &Interaction) -> Value {
+    // Guild-installed: the owner is the guild, or "0" in the bot's DMs.
+    let owner = if shared.is_guild_channel(interaction.channel_id) { shared.opts.guild_id.to_string() } else { "0".to_owned() };
+    json!({
+        "id": id.to_string(), "type": interaction.kind, "user": interaction.user,
+        "authorizing_integration_owners": { "0": owner },
+    })
+}
+
 fn already_acknowledged() -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, 40060, "Interaction has already been acknowledged.")
 }
@@ -557,13 +578,11 @@ async fn execute_webhook(Axum(shared): Shr, Path(params): Params, Query(query): 
     let mut body = payload.json.clone();
     let (origin, flags, wait) = match &hook {
         Hook::Interaction(id) => {
-            let (channel_id, user) = {
+            let (channel_id, metadata) = {
                 let st = shared.lock();
                 let interaction = &st.interactions[id];
-                (interaction.channel_id, interaction.user.clone())
+                (interaction.channel_id, interaction_metadata(&shared, *id, interaction))
             };
-            let metadata = json!({ "id": id.to_string(), "type": 2, "user": user,
-                "authorizing_integration_owners": { "0": shared.opts.guild_id.to_string() } });
             let origin = Origin {
                 channel_id,
                 kind: 0,
@@ -615,7 +634,7 @@ fn webhook_message(shared: &Shared, st: &State, params: &HashMap<String, String>
             }
         }
         Hook::Webhook(webhook) => target.filter(|target| {
-            st.messages.get(target).is_some_and(|m| m.json["webhook_id"] == webhook.id.to_string())
+            st.messages.get(target).is_some_and(|m| m.webhook_id() == Some(webhook.id))
         }),
     };
     id.filter(|id| st.messages.contains_key(id)).ok_or_else(ApiError::unknown_message)
@@ -777,7 +796,7 @@ async fn get_attachment(Axum(shared): Shr, Path(params): Params) -> Result<Respo
         let content_type = message.json["attachments"]
             .as_array()?
             .iter()
-            .find(|a| a["id"] == attachment_id.to_string())?["content_type"]
+            .find(|a| a["id"].as_str() == Some(attachment_id.to_string().as_str()))?["content_type"]
             .as_str()
             .unwrap_or("application/octet-stream")
             .to_owned();

@@ -126,8 +126,12 @@ async fn tokens_routes_errors_and_the_gateway_urls() {
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!((body["retry_after"].as_f64(), body["global"].clone()), (Some(0.1), json!(false)));
 
+    let (status, body) = answer(http.get(format!("{base}/api/v10/applications/@me")).send().await.unwrap()).await;
+    assert_eq!((status, body), (StatusCode::NOT_FOUND, json!({ "message": "404: Not Found", "code": 0 })));
+
     let requests = mock.requests();
-    assert_eq!(requests.len(), 8);
+    assert_eq!(requests.len(), 9);
+    assert_eq!((requests[8].path.as_str(), requests[8].status), ("/api/v10/applications/@me", 404));
     assert_eq!((requests[1].path.as_str(), requests[1].status, requests[1].authorized), ("/api/v10/gateway/bot", 401, false));
     assert_eq!(requests[5].body, Some(json!({ "content": "x".repeat(2001) })));
     assert_eq!(mock.violations().len(), 1, "only the 2001-character content was a bad body");
