@@ -322,3 +322,18 @@ fn api_code(error: &twilight_http::Error) -> Option<u64> {
         _ => None,
     }
 }
+
+#[tokio::test]
+async fn message_create_reaches_a_shard_with_guild_messages_and_guild_create_can_come_late() {
+    let options = MockOptions { guild_create_delay: Some(Duration::from_secs(3600)), ..MockOptions::default() };
+    let mock = MockDiscord::start(options).await;
+    let http = http(&mock);
+    let mut events = connect(&mock, &mock.options().token, Intents::GUILDS | Intents::GUILD_MESSAGES);
+    let Event::Ready(ready) = next_event(&mut events, |e| matches!(e, Event::Ready(_))).await else { unreachable!() };
+    assert!(ready.guilds[0].unavailable, "the guild is still on its way");
+    // Nothing needs GUILD_CREATE: the bot registers and posts at once.
+    http.interaction(app(&mock)).set_guild_commands(guild(&mock), &commands()).await.unwrap();
+    let sent = http.create_message(channel(&mock)).content("hello").await.unwrap().model().await.unwrap();
+    let Event::MessageCreate(seen) = next_event(&mut events, |e| matches!(e, Event::MessageCreate(_))).await else { unreachable!() };
+    assert_eq!((seen.id, seen.guild_id), (sent.id, Some(guild(&mock))));
+}
