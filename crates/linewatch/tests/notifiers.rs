@@ -150,3 +150,38 @@ async fn webhook_posts_the_notification_with_its_key_and_classifies_failures() {
     assert!(matches!(hook.deliver(&n, "outbox-3").await.unwrap_err(), DeliveryError::Retry { .. }));
     assert!(matches!(hook.deliver(&n, "outbox-4").await.unwrap_err(), DeliveryError::Permanent { .. }));
 }
+
+/// The Discord webhook notifier against the in-repo mock Discord (no real one offline): the
+/// message arrives with its embed and mentions, every body validates against Discord's
+/// OpenAPI spec, and a 429 is a retry after Discord's own `retry_after`.
+#[tokio::test]
+async fn discord_webhook_posts_a_valid_embed_and_rides_out_a_429() {
+    use discord_mock::{MockDiscord, MockOptions};
+    use linewatch::notify::discord::{DiscordWebhook, Mentions};
+    let mock = MockDiscord::start(MockOptions { channels: vec![323456789012345678], ..Default::default() }).await;
+    let hook = mock.create_webhook(323456789012345678, "alerts");
+    let notifier = Notifier::DiscordWebhook(DiscordWebhook::new(
+        hook.url.clone(),
+        Mentions { users: vec!["423456789012345678".into()], roles: vec![] },
+    ));
+    notifier.deliver(&notification(NotificationKind::Firing), "k").await.unwrap();
+    notifier.deliver(&notification(NotificationKind::Resolved), "k2").await.unwrap();
+    let messages = mock.messages(323456789012345678);
+    assert_eq!(messages.len(), 2);
+    assert_eq!(messages[0].content, "<@423456789012345678>", "critical firing pings the admin");
+    assert_eq!(messages[0].embeds[0]["title"], "Line down on home");
+    assert_eq!(messages[0].embeds[0]["color"], 0xE74C3C);
+    assert_eq!(messages[1].content, "", "a resolve does not ping");
+    assert!(messages[1].embeds[0]["title"].as_str().unwrap().starts_with("Resolved"));
+    assert!(mock.violations().is_empty(), "{:?}", mock.violations());
+
+    mock.fail_next(1, 429);
+    match notifier.deliver(&notification(NotificationKind::Firing), "k3").await.unwrap_err() {
+        DeliveryError::Retry { after, .. } => assert!(after.is_some(), "Discord's retry_after is kept"),
+        other => panic!("{other}"),
+    }
+    mock.fail_next(1, 401);
+    assert!(matches!(notifier.deliver(&notification(NotificationKind::Firing), "k4").await.unwrap_err(), DeliveryError::Permanent { .. }));
+    let error = notifier.deliver(&notification(NotificationKind::Firing), "k5").await;
+    assert!(error.is_ok());
+}
