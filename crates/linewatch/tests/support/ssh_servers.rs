@@ -119,13 +119,15 @@ impl SshServer {
                 Login::Exec => format!(
                     "# The forced command: runs the requested one, with the fake xdslctl on the PATH.\n\
                      PATH={d}/bin:$PATH\n\
-                     export PATH\n\
+                     {MARKER}={d}\n\
+                     export PATH {MARKER}\n\
                      exec /bin/sh -c \"$SSH_ORIGINAL_COMMAND\"\n"
                 ),
                 Login::ZySh => format!(
                     "# A modem CLI without exec. Ctrl-C stops the running command, not the CLI.\n\
                      PATH={d}/bin:$PATH\n\
-                     export PATH\n\
+                     {MARKER}={d}\n\
+                     export PATH {MARKER}\n\
                      trap true INT\n\
                      printf 'Welcome to the fake ZyXEL CLI\\r\\n{ZYSH_PROMPT} '\n\
                      while IFS= read -r line; do\n\
@@ -274,7 +276,7 @@ impl SshServer {
     /// Kills the server and every session it forked, like a modem losing power.
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
-            kill_tree(child.id());
+            kill_server(child.id(), self.dir.path());
             let _ = child.wait();
         }
     }
@@ -325,24 +327,33 @@ pub fn client_key(dir: &Path, passphrase: &str) -> PathBuf {
     key
 }
 
-/// Kills `pid` and all its descendants (a forked server's sessions run in their own sessions,
-/// so a process group kill would miss them).
-fn kill_tree(pid: u32) {
-    let mut parents = std::collections::HashMap::<u32, Vec<u32>>::new();
+/// The variable every session process of a server carries, naming the server's dir.
+const MARKER: &str = "LINEWATCH_TEST_SERVER";
+
+/// Kills `pid` with all its descendants (a forked server's sessions run in their own sessions,
+/// so a process group kill would miss them), and every process carrying the server's marker (a
+/// session's commands outlive their connection when it closes first).
+fn kill_server(pid: u32, dir: &Path) {
+    let marker = format!("{MARKER}={}", dir.display());
+    let mut children = std::collections::HashMap::<u32, Vec<u32>>::new();
+    let mut doomed = vec![pid];
     for entry in fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let Ok(child) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let Ok(process) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
         let Ok(stat) = fs::read_to_string(entry.path().join("stat")) else { continue };
         // `pid (comm) state ppid ...`; comm may hold spaces and parentheses.
         let Some(ppid) = stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(1)?.parse().ok())
         else {
             continue;
         };
-        parents.entry(ppid).or_default().push(child);
+        children.entry(ppid).or_default().push(process);
+        let environ = fs::read(entry.path().join("environ")).unwrap_or_default();
+        if environ.split(|&b| b == 0).any(|var| var == marker.as_bytes()) {
+            doomed.push(process);
+        }
     }
-    let mut doomed = vec![pid];
     let mut i = 0;
     while i < doomed.len() {
-        doomed.extend(parents.get(&doomed[i]).into_iter().flatten());
+        doomed.extend(children.get(&doomed[i]).into_iter().flatten());
         i += 1;
     }
     let _ = Command::new("kill").arg("-KILL").args(doomed.iter().map(u32::to_string)).stderr(Stdio::null()).status();
