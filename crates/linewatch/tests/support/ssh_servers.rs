@@ -16,7 +16,7 @@ use linewatch::devices::ssh::SshOptions;
 
 use crate::support;
 
-/// The system user the servers log in (`.ci/run` creates it; as root, so do the tests).
+/// The system user the servers log in (`.ci/run` creates it; so do the tests, as root).
 pub const USER: &str = "lwtest";
 pub const PASSWORD: &str = "lw-test-pass";
 /// The capture the fake `xdslctl info --stats` prints.
@@ -359,31 +359,30 @@ fn kill_server(pid: u32, dir: &Path) {
     let _ = Command::new("kill").arg("-KILL").args(doomed.iter().map(u32::to_string)).stderr(Stdio::null()).status();
 }
 
-/// The test user exists and has the test password. As root, creates it when missing (the
-/// same commands `.ci/run` runs); otherwise a missing user skips the test loudly (fails under CI).
+/// The test user exists and has the test password, creating it when missing (the same
+/// commands `.ci/run` runs). The servers switch to that user, so this needs root: otherwise the
+/// test is skipped loudly (and fails under CI).
 pub fn test_user_ready() -> bool {
     static READY: OnceLock<bool> = OnceLock::new();
     *READY.get_or_init(|| {
-        let exists = Command::new("id").arg(USER).stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success());
         let root = Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.trim_ascii() == b"0");
-        if root {
-            if !exists {
-                let status = Command::new("useradd").args(["-m", "-s", "/bin/sh", USER]).status().unwrap();
-                assert!(status.success(), "useradd {USER} failed");
-            }
-            let mut chpasswd = Command::new("chpasswd").stdin(Stdio::piped()).spawn().unwrap();
-            use std::io::Write;
-            chpasswd.stdin.take().unwrap().write_all(format!("{USER}:{PASSWORD}\n").as_bytes()).unwrap();
-            assert!(chpasswd.wait().unwrap().success(), "chpasswd failed");
-            return true;
-        }
-        if !exists {
-            let message = format!("the test user {USER} does not exist: `.ci/run` creates it (useradd -m -s /bin/sh {USER}; echo {USER}:{PASSWORD} | chpasswd)");
+        if !root {
+            let message = "the SSH servers log in a test user, which needs root (CI runs as root)";
             if std::env::var("CI").is_ok_and(|v| v == "true") {
                 panic!("{message}");
             }
             eprintln!("\n!!! SKIPPED: {message}\n");
+            return false;
         }
-        exists
+        let exists = Command::new("id").arg(USER).stdout(Stdio::null()).stderr(Stdio::null()).status();
+        if !exists.is_ok_and(|s| s.success()) {
+            let status = Command::new("useradd").args(["-m", "-s", "/bin/sh", USER]).status().unwrap();
+            assert!(status.success(), "useradd {USER} failed");
+        }
+        let mut chpasswd = Command::new("chpasswd").stdin(Stdio::piped()).spawn().unwrap();
+        use std::io::Write;
+        chpasswd.stdin.take().unwrap().write_all(format!("{USER}:{PASSWORD}\n").as_bytes()).unwrap();
+        assert!(chpasswd.wait().unwrap().success(), "chpasswd failed");
+        true
     })
 }
