@@ -199,6 +199,8 @@ async fn a_shell_without_exec_gives_the_same_output() {
     let mut client = SshClient::new(options);
 
     assert_is_the_capture(&client.run(STATS, TIMEOUT).await.unwrap());
+    // Output without a final newline runs into the prompt: it is kept all the same.
+    assert_eq!(client.run("printf 'LOF: 0 0'", TIMEOUT).await.unwrap(), "LOF: 0 0\n");
 
     // A hanging command is interrupted (Ctrl-C) and the shell stays usable.
     let error = client.run("sleep 600", Duration::from_secs(1)).await.unwrap_err();

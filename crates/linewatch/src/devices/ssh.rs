@@ -361,7 +361,13 @@ fn pin(host: &str, port: u16, key: &PublicKey, file: &Path) -> Result<(), Box<dy
 struct Session {
     handle: Handle<Pinning>,
     /// Shell mode: the interactive shell, kept open between commands.
-    shell: Option<Channel<client::Msg>>,
+    shell: Option<InteractiveShell>,
+}
+
+struct InteractiveShell {
+    channel: Channel<client::Msg>,
+    /// The configured prompt, knowing the exact prompt line the shell printed first.
+    prompt: Prompt,
 }
 
 /// How a command failed on an open session.
@@ -457,55 +463,60 @@ impl Session {
     async fn in_shell(&mut self, job: &Job<'_>, prompt: &Prompt) -> Result<String, Failure> {
         // What the shell printed since the last command is stale; a shell that ended is reopened.
         if let Some(shell) = &mut self.shell
-            && !drain(shell).await
+            && !drain(&mut shell.channel).await
         {
             debug!(addr = %job.addr, "the shell ended; opening a new one");
             self.shell = None;
         }
-        let mut shell = match self.shell.take() {
+        let InteractiveShell { mut channel, prompt } = match self.shell.take() {
             Some(shell) => shell,
             None => self.open_shell(job, prompt).await?,
         };
-        shell.data_bytes(format!("{}\n", job.command)).await.map_err(|e| Failure::NotSent(e.to_string()))?;
+        channel.data_bytes(format!("{}\n", job.command)).await.map_err(|e| Failure::NotSent(e.to_string()))?;
         let mut transcript = Vec::new();
-        match timeout_at(job.deadline, read_to_prompt(&mut shell, prompt, &mut transcript)).await {
+        match timeout_at(job.deadline, read_to_prompt(&mut channel, &prompt, &mut transcript)).await {
             Ok(Ok(())) => {
-                self.shell = Some(shell);
-                Ok(prompt::command_output(&String::from_utf8_lossy(&transcript), job.command))
+                let output = prompt::command_output(&String::from_utf8_lossy(&transcript), job.command, &prompt);
+                self.shell = Some(InteractiveShell { channel, prompt });
+                Ok(output)
             }
             Ok(Err(ShellStop::TooLong)) => {
-                let _ = shell.close().await;
+                let _ = channel.close().await;
                 Err(Failure::Command(job.too_long()))
             }
             Ok(Err(_)) => Err(Failure::Command(job.ended("the shell ended"))),
             Err(_) => {
                 // Interrupt the command; keep the shell only if it gives its prompt back.
-                let interrupted = shell.data_bytes(vec![CTRL_C]).await.is_ok()
+                let interrupted = channel.data_bytes(vec![CTRL_C]).await.is_ok()
                     && matches!(
-                        timeout(INTERRUPT_GRACE, read_to_prompt(&mut shell, prompt, &mut Vec::new())).await,
+                        timeout(INTERRUPT_GRACE, read_to_prompt(&mut channel, &prompt, &mut Vec::new())).await,
                         Ok(Ok(()))
                     );
                 if interrupted {
-                    self.shell = Some(shell);
+                    self.shell = Some(InteractiveShell { channel, prompt });
                 } else {
                     debug!(addr = %job.addr, "no prompt after Ctrl-C; dropping the shell");
-                    let _ = shell.close().await;
+                    let _ = channel.close().await;
                 }
                 Err(Failure::Command(job.timed_out()))
             }
         }
     }
 
-    /// A PTY with a shell, up to its first prompt.
-    async fn open_shell(&self, job: &Job<'_>, prompt: &Prompt) -> Result<Channel<client::Msg>, Failure> {
+    /// A PTY with a shell, up to its first prompt (which it learns).
+    async fn open_shell(&self, job: &Job<'_>, prompt: &Prompt) -> Result<InteractiveShell, Failure> {
         let mut shell = self.open_channel(job).await?;
         let requested = async {
             shell.request_pty(true, "vt100", 200, 50, 0, 0, &[]).await?;
             shell.request_shell(true).await
         };
         requested.await.map_err(|e| Failure::NotSent(e.to_string()))?;
-        let reason = match timeout_at(job.deadline, read_to_prompt(&mut shell, prompt, &mut Vec::new())).await {
-            Ok(Ok(())) => return Ok(shell),
+        let mut welcome = Vec::new();
+        let reason = match timeout_at(job.deadline, read_to_prompt(&mut shell, prompt, &mut welcome)).await {
+            Ok(Ok(())) => {
+                let prompt = prompt.learned_from(&String::from_utf8_lossy(&welcome));
+                return Ok(InteractiveShell { channel: shell, prompt });
+            }
             Ok(Err(ShellStop::Refused)) => "the modem refused a shell with a terminal".to_string(),
             Ok(Err(ShellStop::Ended)) => "the shell ended before its first prompt".to_string(),
             Ok(Err(ShellStop::TooLong)) | Err(_) => {
