@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod derive;
 pub mod devices;
+pub mod export;
 pub mod metrics;
 pub mod notify;
 pub mod render;

@@ -5,6 +5,7 @@
 //! further tables beside `[[modem]]`.
 
 pub mod alerts;
+mod export;
 mod notifiers;
 mod secret;
 
@@ -17,6 +18,7 @@ use anyhow::{Context, bail};
 use serde::{Deserialize, Deserializer};
 
 pub use alerts::AlertsConfig;
+pub use export::{ExportConfig, ExportKind, HttpConfig, InfluxSchema};
 pub use notifiers::{NotifierConfig, NotifierKind, UrlSource};
 pub use secret::{Secret, SecretSource};
 
@@ -37,6 +39,10 @@ pub struct Config {
     /// Public-IP methods, DDNS and own probes; without it none of them run.
     #[serde(default)]
     pub wan: Option<WanConfig>,
+    #[serde(default)]
+    pub http: HttpConfig,
+    #[serde(default, rename = "export")]
+    pub exports: Vec<ExportConfig>,
 }
 
 /// How a modem is read: which output it prints (driver) and how we reach its shell or pages.
@@ -580,6 +586,17 @@ impl Config {
             }
             notifier.check().map_err(|e| anyhow::anyhow!("{at}: {e}"))?;
         }
+        let modems: Vec<&str> = self.modems.iter().map(|m| m.name.as_str()).collect();
+        let firewalls: Vec<&str> = self.firewalls.iter().map(|f| f.name.as_str()).collect();
+        let mut export_names = HashSet::new();
+        for (i, export) in self.exports.iter().enumerate() {
+            let name = export.name();
+            let at = format!("[[export]] #{} (name = {name:?})", i + 1);
+            if !export_names.insert(name) {
+                bail!("{at}: another export has this name; give each a distinct `name`");
+            }
+            export.check(&modems, &firewalls).map_err(|e| anyhow::anyhow!("{at}: {e}"))?;
+        }
         Ok(())
     }
 
@@ -705,6 +722,45 @@ interval = "30s"
         assert!(!config.alerts.snr_low.enabled);
         let e = error("[alerts.crc_burst]\ntreshold = 50\n");
         assert!(e.contains("treshold") && e.contains("threshold"), "{e}");
+    }
+
+    #[test]
+    fn exports_read_and_their_mistakes_are_named() {
+        let config = Config::parse(concat!(
+            "[[modem]]\nname = \"home\"\ndriver = \"broadcom\"\nhost = \"x\"\n",
+            "[http]\nlisten = \"127.0.0.1:9433\"\n",
+            "[[export]]\nkind = \"influx-v2\"\nurl = \"http://127.0.0.1:8086\"\norg = \"o\"\nbucket = \"b\"\ntoken_env = \"T\"\n",
+            "[[export]]\nkind = \"influx-v1\"\nurl = \"http://127.0.0.1:8086\"\ndatabase = \"modem\"\nschema = \"modem-bot\"\n",
+            "[[export]]\nkind = \"remote-write\"\nurl = \"http://127.0.0.1:8428/api/v1/write\"\nuser = \"u\"\npassword_file = \"/p\"\n",
+        ))
+        .unwrap();
+        assert_eq!(config.http.listen, Some("127.0.0.1:9433".parse().unwrap()));
+        let names: Vec<String> = config.exports.iter().map(|e| e.name()).collect();
+        assert_eq!(names, ["influx-v2", "influx-v1", "remote-write"]);
+        assert_eq!(config.exports[1].schema(), InfluxSchema::ModemBot);
+        assert_eq!(config.exports[0].token_source().unwrap(), Some(SecretSource::Env("T".into())));
+
+        let two = "[[modem]]\nname = \"a\"\ndriver = \"broadcom\"\nhost = \"x\"\n[[modem]]\nname = \"b\"\ndriver = \"broadcom\"\nhost = \"y\"\n";
+        let v1 = "[[export]]\nkind = \"influx-v1\"\nurl = \"http://i:8086\"\ndatabase = \"d\"\n";
+        let e = error(&format!("{two}{v1}schema = \"modem-bot\"\n"));
+        assert!(e.contains("modem-bot") && e.contains("lines"), "{e}");
+        assert!(Config::parse(&format!("{two}{v1}schema = \"modem-bot\"\nlines = [\"b\"]\n")).is_ok());
+        let e = error(&format!("{two}{v1}lines = [\"c\"]\n"));
+        assert!(e.contains("\"c\""), "{e}");
+        let e = error("[[export]]\nkind = \"influx-v1\"\nurl = \"http://u:hunter2@i:8086\"\ndatabase = \"d\"\n");
+        assert!(e.contains("credentials") && !e.contains("hunter2"), "{e}");
+        let e = error("[[export]]\nkind = \"influx-v2\"\nurl = \"http://i:8086\"\norg = \"o\"\nbucket = \"b\"\n");
+        assert!(e.contains("token_env"), "{e}");
+        let e = error("[[export]]\nkind = \"influx-v2\"\nurl = \"http://i:8086\"\norg = \"o\"\nbucket = \"b\"\ntoken = \"t\"\n");
+        assert!(e.contains("token_env") && !e.contains("= \"t\""), "{e}");
+        let e = error("[[export]]\nkind = \"remote-write\"\nurl = \"http://i/api/v1/write\"\ndatabase = \"d\"\n");
+        assert!(e.contains("database") && e.contains("remote-write"), "{e}");
+        let e = error("[[export]]\nkind = \"remote-write\"\nurl = \"ftp://i/\"\n");
+        assert!(e.contains("http://"), "{e}");
+        let e = error("[[export]]\nkind = \"remote-write\"\nurl = \"http://i/w\"\nuser = \"u\"\n");
+        assert!(e.contains("password_env"), "{e}");
+        let e = error("[http]\nlisten = \"localhost\"\n");
+        assert!(e.contains("listen") || e.contains("address"), "{e}");
     }
 
     #[test]
