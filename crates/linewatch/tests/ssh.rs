@@ -132,6 +132,7 @@ async fn the_session_comes_back_by_itself_after_the_modem_reboots() {
     assert!(matches!(error, DeviceError::Connect { .. }), "{error}");
     let error = client.run(STATS, TIMEOUT).await.unwrap_err();
     assert!(matches!(error, DeviceError::Backoff { .. }), "{error}");
+    assert!(matches!(error.cause(), DeviceError::Connect { .. }), "the backoff tells why: {error}");
 
     server.start();
     assert_is_the_capture(&run_until_back(&mut client, STATS).await);

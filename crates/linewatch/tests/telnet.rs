@@ -123,6 +123,7 @@ async fn a_wrong_password_is_refused_without_showing_it() {
     // No second try at once: the device is not hammered with a bad password.
     let error = client.run("xdslctl info --stats", TIMEOUT).await.unwrap_err();
     assert!(matches!(error, DeviceError::Backoff { .. }), "{error}");
+    assert!(matches!(error.cause(), DeviceError::AuthFailed { .. }), "still a refused login, not 'unreachable': {error}");
     assert_eq!((client.sessions_opened(), server.logins()), (0, 0));
 }
 

@@ -186,7 +186,7 @@ pub fn line(config: &AlertsConfig, check: &LineCheck, memory: &mut BurstMemory) 
 
 /// The findings for a check that failed: the modem did not answer, refused us, or changed key.
 pub fn failed(config: &AlertsConfig, target: &str, error: &DeviceError) -> Vec<Finding> {
-    match error {
+    match error.cause() {
         DeviceError::HostKeyChanged { .. } if config.host_key_changed.enabled => vec![Finding::Active {
             id: AlertId::new("host_key_changed", target, ""),
             layer: Layer::Line,
@@ -194,11 +194,7 @@ pub fn failed(config: &AlertsConfig, target: &str, error: &DeviceError) -> Vec<F
             timing: Timing { r#for: Duration::ZERO, checks: 1, resolve_checks: 1 },
             message: Message { title: format!("SSH host key of {target} changed"), text: error.to_string(), fields: Vec::new() },
         }],
-        DeviceError::Connect { .. }
-        | DeviceError::AuthFailed { .. }
-        | DeviceError::Timeout { .. }
-        | DeviceError::Disconnected { .. }
-        | DeviceError::Backoff { .. }
+        DeviceError::Connect { .. } | DeviceError::AuthFailed { .. } | DeviceError::Timeout { .. } | DeviceError::Disconnected { .. }
             if config.modem_unreachable.enabled =>
         {
             let c = &config.modem_unreachable;
@@ -436,6 +432,16 @@ mod tests {
         let Some(Finding::Event { message, .. }) = state_of(&f, "rate_drop", "") else { panic!("no rate drop in {f:?}") };
         assert!(message.text.contains("50.0 Mb/s → 40.0 Mb/s"), "{}", message.text);
         assert!(state_of(&f, "retrain", "").is_some(), "the resync itself is told too");
+    }
+
+    #[test]
+    fn a_changed_host_key_stays_that_while_reconnects_back_off() {
+        let config = AlertsConfig::default();
+        let changed = DeviceError::HostKeyChanged { addr: "m:22".into(), pinned: "SHA256:a".into(), offered: "SHA256:b".into(), file: "kh".into() };
+        let backing_off = DeviceError::Backoff { wait: Duration::from_secs(4), last: Box::new(changed) };
+        let f = failed(&config, "home", &backing_off);
+        let Finding::Active { id, .. } = &f[0] else { panic!() };
+        assert_eq!(id.rule, "host_key_changed");
     }
 
     #[test]

@@ -11,7 +11,7 @@ pub mod zte;
 use std::time::Duration;
 
 /// Why talking to a device failed. Messages name the device and never carry secrets.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum DeviceError {
     #[error("cannot connect to {addr}: {reason}")]
     Connect { addr: String, reason: String },
@@ -32,8 +32,9 @@ pub enum DeviceError {
     #[error("{addr}: connection lost: {reason}")]
     Disconnected { addr: String, reason: String },
 
-    #[error("{addr}: waiting {wait:?} before reconnecting (last attempt failed)")]
-    Backoff { addr: String, wait: Duration },
+    /// A recent attempt failed; the next one waits. Carries that failure.
+    #[error("{last} (next attempt in {}s)", wait.as_secs().max(1))]
+    Backoff { wait: Duration, last: Box<DeviceError> },
 
     #[error("{addr}: {reason}")]
     Protocol { addr: String, reason: String },
@@ -43,6 +44,16 @@ pub enum DeviceError {
 
     #[error("{what} is not supported by driver {driver}")]
     Unsupported { what: String, driver: String },
+}
+
+impl DeviceError {
+    /// What went wrong, seen through a backoff: the failure of the last attempt.
+    pub fn cause(&self) -> &DeviceError {
+        match self {
+            DeviceError::Backoff { last, .. } => last.cause(),
+            other => other,
+        }
+    }
 }
 
 /// A shell on a device that runs one command at a time: SSH (exec channels on one persistent

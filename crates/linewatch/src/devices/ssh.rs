@@ -55,6 +55,8 @@ pub struct SshClient {
     config: Arc<client::Config>,
     session: Option<Session>,
     backoff: Backoff,
+    /// Why the last connection attempt failed, told again while the backoff runs.
+    last_failure: Option<DeviceError>,
     sessions_opened: u64,
 }
 
@@ -78,6 +80,7 @@ impl SshClient {
             config: Arc::new(config),
             session: None,
             backoff: Backoff::default(),
+            last_failure: None,
             sessions_opened: 0,
         }
     }
@@ -146,7 +149,8 @@ impl SshClient {
     /// when that fails, and refuses to try while the backoff runs.
     async fn connect(&mut self) -> Result<Session, DeviceError> {
         if let Err(wait) = self.backoff.ready(std::time::Instant::now()) {
-            return Err(DeviceError::Backoff { addr: self.addr.clone(), wait });
+            let last = self.last_failure.clone().unwrap_or_else(|| DeviceError::Connect { addr: self.addr.clone(), reason: "not connected".into() });
+            return Err(DeviceError::Backoff { wait, last: Box::new(last) });
         }
         let result = match timeout(self.options.connect_timeout, self.handshake()).await {
             Ok(result) => result,
@@ -163,6 +167,7 @@ impl SshClient {
             }
             Err(e) => {
                 self.backoff.failed(std::time::Instant::now());
+                self.last_failure = Some(e.clone());
                 debug!(addr = %self.addr, error = %e, "SSH connection failed");
             }
         }

@@ -62,6 +62,8 @@ pub struct TelnetClient {
     addr: String,
     session: Option<Session>,
     backoff: Backoff,
+    /// Why the last login failed, told again while the backoff runs.
+    last_failure: Option<DeviceError>,
     sessions_opened: u64,
 }
 
@@ -79,7 +81,7 @@ impl TelnetClient {
         } else {
             format!("{}:{}", options.host, options.port)
         };
-        TelnetClient { options, addr, session: None, backoff: Backoff::default(), sessions_opened: 0 }
+        TelnetClient { options, addr, session: None, backoff: Backoff::default(), last_failure: None, sessions_opened: 0 }
     }
 
     /// Runs `command` and returns what it printed (echo and prompt removed). Logs in first if
@@ -163,7 +165,8 @@ impl TelnetClient {
     /// Connects and logs in, unless a recent failure asks to wait.
     async fn open(&mut self) -> Result<Session, DeviceError> {
         if let Err(wait) = self.backoff.ready(std::time::Instant::now()) {
-            return Err(DeviceError::Backoff { addr: self.addr.clone(), wait });
+            let last = self.last_failure.clone().unwrap_or_else(|| DeviceError::Connect { addr: self.addr.clone(), reason: "not connected".into() });
+            return Err(DeviceError::Backoff { wait, last: Box::new(last) });
         }
         match self.login(Instant::now() + self.options.connect_timeout).await {
             Ok(session) => {
@@ -174,6 +177,7 @@ impl TelnetClient {
             }
             Err(e) => {
                 self.backoff.failed(std::time::Instant::now());
+                self.last_failure = Some(e.clone());
                 warn!(error = %e, "cannot open a Telnet session");
                 Err(e)
             }
