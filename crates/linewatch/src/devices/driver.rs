@@ -119,12 +119,18 @@ impl Modem {
     }
 
     /// `info --stats` every time; `info --show` once per session, for the line details some
-    /// firmware leaves out of `--stats`.
+    /// firmware leaves out of `--stats`. A firmware without `--show` loses nothing by it.
     async fn read_broadcom(&mut self) -> Result<LineReading, DeviceError> {
         let mut reading = self.run_parsed(&format!("{} info --stats", self.command), Dialect::Broadcom).await?;
         let session = self.sessions_opened();
         if self.shown.as_ref().is_none_or(|(s, _)| *s != session) {
-            let shown = self.run_parsed(&format!("{} info --show", self.command), Dialect::Broadcom).await?;
+            let shown = match self.run_parsed(&format!("{} info --show", self.command), Dialect::Broadcom).await {
+                Ok(shown) => shown,
+                Err(error) => {
+                    tracing::debug!(modem = %self.name, %error, "no line details from --show this session");
+                    LineReading::new(Dialect::Broadcom)
+                }
+            };
             self.shown = Some((session, shown));
         }
         if let Some((_, shown)) = &self.shown {
@@ -137,7 +143,7 @@ impl Modem {
     /// models, found out once).
     async fn read_draytek(&mut self) -> Result<LineReading, DeviceError> {
         let status = match self.run_parsed(&format!("{} status", self.draytek_family), Dialect::Draytek).await {
-            Err(DeviceError::Parse { source: ParseError::ModemError { .. }, .. }) if self.draytek_family == "vdsl" => {
+            Err(DeviceError::Parse { reason: ParseError::ModemError { .. }, .. }) if self.draytek_family == "vdsl" => {
                 self.draytek_family = "adsl";
                 self.run_parsed("adsl status", Dialect::Draytek).await?
             }
@@ -152,19 +158,19 @@ impl Modem {
     async fn read_zte(&mut self) -> Result<LineReading, DeviceError> {
         let Link::Zte(client) = &mut self.link else { unreachable!("ZTE drivers are built with an HTTP link") };
         let page = client.dsl_status(self.timeout).await?;
-        Dialect::Zte.parse(&page).map_err(|source| DeviceError::Parse {
+        Dialect::Zte.parse(&page).map_err(|reason| DeviceError::Parse {
             addr: client.addr().to_string(),
             command: "GET DSL status page".to_string(),
-            source,
+            reason,
         })
     }
 
     async fn run_parsed(&mut self, command: &str, dialect: Dialect) -> Result<LineReading, DeviceError> {
         let output = self.run(command).await?;
-        dialect.parse(&output).map_err(|source| DeviceError::Parse {
+        dialect.parse(&output).map_err(|reason| DeviceError::Parse {
             addr: self.name.clone(),
             command: command.to_string(),
-            source,
+            reason,
         })
     }
 

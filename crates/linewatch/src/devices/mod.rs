@@ -39,8 +39,8 @@ pub enum DeviceError {
     #[error("{addr}: {reason}")]
     Protocol { addr: String, reason: String },
 
-    #[error("{addr}: the output of `{command}` could not be read: {source}")]
-    Parse { addr: String, command: String, source: xdsl::ParseError },
+    #[error("{addr}: the output of `{command}` could not be read: {reason}")]
+    Parse { addr: String, command: String, reason: xdsl::ParseError },
 
     #[error("{what} is not supported by driver {driver}")]
     Unsupported { what: String, driver: String },

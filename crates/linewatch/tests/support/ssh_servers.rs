@@ -108,7 +108,7 @@ impl SshServer {
             &format!(
                 "# A Broadcom modem's xdslctl, serving a real capture.\n\
                  case \"$*\" in\n\
-                 \"info --stats\") cat {d}/stats.txt ;;\n\
+                 \"info --stats\"|\"info --show\") exec cat {d}/stats.txt ;;\n\
                  *) echo \"xdslctl: unsupported: $*\" >&2; exit 1 ;;\n\
                  esac\n"
             ),
