@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Args, ValueEnum};
 use xdsl::Dialect;
 
 use super::{DIALECTS, ModemSim, Script, SimOptions, Standard};
@@ -19,18 +19,6 @@ const MAX_FILE_BYTES: u64 = 1024 * 1024;
 /// Random events come on average this often (simulated time).
 const RANDOM_EVENT_GAP: Duration = Duration::from_secs(2 * 3600);
 
-#[derive(Subcommand)]
-pub enum Simulator {
-    /// A modem: SSH and Telnet servers that answer like a Broadcom, Technicolor Homeware or
-    /// OpenWrt modem, from a simulated line that evolves (counters, bursts, drift, resyncs).
-    ///
-    /// Log in with the user and password given (default admin/admin). Commands: `xdslctl info
-    /// --stats|--show|--state`, `xdslctl connection --down|--up` (Broadcom, Homeware),
-    /// `transformer-cli get sys.class.xdsl.@line0.` (Homeware), `ubus call dsl metrics` and
-    /// `/etc/init.d/dsl_control restart` (OpenWrt), `reboot`, `uptime`, `sleep N`, `exit`.
-    Modem(ModemArgs),
-}
-
 #[derive(Clone, Copy, ValueEnum)]
 enum StandardArg {
     /// VDSL2 profile 17a.
@@ -40,6 +28,7 @@ enum StandardArg {
     Adsl2Plus,
 }
 
+/// The options of `linewatch sim modem`.
 #[derive(Args)]
 pub struct ModemArgs {
     /// Which modem to be: broadcom, homeware or openwrt.
@@ -99,8 +88,7 @@ fn parse_dialect(name: &str) -> Result<Dialect, String> {
     })
 }
 
-pub fn run(simulator: Simulator) -> anyhow::Result<ExitCode> {
-    let Simulator::Modem(args) = simulator;
+pub fn run(args: ModemArgs) -> anyhow::Result<ExitCode> {
     if !(args.speed.is_finite() && args.speed > 0.0) {
         bail!("--speed must be a positive number");
     }
