@@ -395,8 +395,8 @@ fn the_command_line_simulator_runs_its_script() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let _guard = Kill(sim.id());
     let mut stdout = sim.stdout.take().unwrap();
+    let _guard = Kill(sim);
     let mut printed = String::new();
     let started = Instant::now();
     let mut buffer = [0u8; 1024];
@@ -417,11 +417,12 @@ fn the_command_line_simulator_runs_its_script() {
 }
 
 /// Ends the simulator process when the test ends, passed or not.
-struct Kill(u32);
+struct Kill(std::process::Child);
 
 impl Drop for Kill {
     fn drop(&mut self) {
-        let _ = std::process::Command::new("kill").arg(self.0.to_string()).status();
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
 

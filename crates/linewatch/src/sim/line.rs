@@ -430,15 +430,6 @@ impl Line {
         line
     }
 
-    pub fn params(&self) -> &LineParams {
-        &self.params
-    }
-
-    /// Simulated seconds since the start.
-    pub fn now_s(&self) -> u64 {
-        self.now
-    }
-
     pub fn phase(&self) -> Phase {
         self.phase
     }
@@ -697,7 +688,7 @@ impl Line {
         for (period, current, previous) in
             [(QUARTER_S, Window::Current15m, Window::Previous15m), (DAY_S, Window::Current1d, Window::Previous1d)]
         {
-            if uptime > 0 && uptime % period == 0 {
+            if uptime > 0 && uptime.is_multiple_of(period) {
                 self.windows[previous as usize] = std::mem::take(&mut self.windows[current as usize]);
             }
         }
@@ -706,13 +697,13 @@ impl Line {
     /// Slow processes: noise drift, margin wander, FEC rate wander, bursts ending.
     fn wander(&mut self) {
         self.noise_db = (self.noise_db - self.drift_db_per_s).clamp(-10.0, 40.0);
-        if self.now % 10 == 0 {
+        if self.now.is_multiple_of(10) {
             for i in 0..2 {
                 let step = normal(&mut self.rng) * 0.1;
                 self.jitter[i] = (self.jitter[i] * 0.8 + step).clamp(-0.6, 0.6);
             }
         }
-        if self.now % 60 == 0 {
+        if self.now.is_multiple_of(60) {
             let step = normal(&mut self.rng) * 0.15;
             self.fec_factor = (self.fec_factor.ln() * 0.9 + step).exp();
         }

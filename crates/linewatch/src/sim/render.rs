@@ -128,49 +128,35 @@ fn write_broadcom(out: &mut String, line: &LineSnapshot, command: &str, detail: 
     if vdsl {
         writeln!(out, "\t\t\tVDSL2 framing")?;
         writeln!(out, "\t\t\tBearer 0")?;
-        for (label, d, u) in [
-            ("MSGc", "-6".to_string(), "26".to_string()),
-            ("B", "130".into(), "237".into()),
-            ("M", "1".into(), "1".into()),
-            ("T", "0".into(), "42".into()),
-            ("R", "8".into(), "16".into()),
-            ("S", "0.0518".into(), "0.3781".into()),
-            ("L", (u64::from(down.rate_kbps) * 14 / 10).to_string(), (u64::from(up.rate_kbps) * 48 / 10).to_string()),
-            ("D", "16".into(), "1".into()),
-            ("I", "139".into(), "127".into()),
-            ("N", "139".into(), "254".into()),
-            ("Q", "16".into(), "0".into()),
-            ("V", "14".into(), "0".into()),
-            ("RxQueue", "60".into(), "0".into()),
-            ("TxQueue", "20".into(), "0".into()),
-            ("G.INP Framing", "18".into(), "0".into()),
-            ("G.INP lookback", "20".into(), "0".into()),
-            ("RRC bits", "0".into(), "24".into()),
-        ] {
-            row(out, label, &d, &u)?;
-        }
+        rows(out, &[("MSGc", "-6", "26"), ("B", "130", "237"), ("M", "1", "1"), ("T", "0", "42"), ("R", "8", "16")])?;
+        rows(out, &[("S", "0.0518", "0.3781")])?;
+        row(out, "L", u64::from(down.rate_kbps) * 14 / 10, u64::from(up.rate_kbps) * 48 / 10)?;
+        rows(out, &[("D", "16", "1"), ("I", "139", "127"), ("N", "139", "254"), ("Q", "16", "0"), ("V", "14", "0")])?;
+        rows(out, &[("RxQueue", "60", "0"), ("TxQueue", "20", "0"), ("G.INP Framing", "18", "0")])?;
+        rows(out, &[("G.INP lookback", "20", "0"), ("RRC bits", "0", "24")])?;
         writeln!(out, "\t\t\tBearer 1")?;
-        for (label, d, u) in [
-            ("MSGc", "186", "-6"),
-            ("B", "0", "0"),
-            ("M", "2", "0"),
-            ("T", "2", "0"),
-            ("R", "16", "0"),
-            ("S", "5.3333", "0.0000"),
-            ("L", "48", "0"),
-            ("D", "3", "0"),
-            ("I", "32", "0"),
-            ("N", "32", "0"),
-            ("Q", "0", "0"),
-            ("V", "0", "0"),
-            ("RxQueue", "0", "0"),
-            ("TxQueue", "0", "0"),
-            ("G.INP Framing", "0", "0"),
-            ("G.INP lookback", "0", "0"),
-            ("RRC bits", "0", "0"),
-        ] {
-            row(out, label, d, u)?;
-        }
+        rows(
+            out,
+            &[
+                ("MSGc", "186", "-6"),
+                ("B", "0", "0"),
+                ("M", "2", "0"),
+                ("T", "2", "0"),
+                ("R", "16", "0"),
+                ("S", "5.3333", "0.0000"),
+                ("L", "48", "0"),
+                ("D", "3", "0"),
+                ("I", "32", "0"),
+                ("N", "32", "0"),
+                ("Q", "0", "0"),
+                ("V", "0", "0"),
+                ("RxQueue", "0", "0"),
+                ("TxQueue", "0", "0"),
+                ("G.INP Framing", "0", "0"),
+                ("G.INP lookback", "0", "0"),
+                ("RRC bits", "0", "0"),
+            ],
+        )?;
         if newer {
             writeln!(out)?;
         }
@@ -183,15 +169,15 @@ fn write_broadcom(out: &mut String, line: &LineSnapshot, command: &str, detail: 
             reg(u64::from(up.rate_kbps).saturating_mul(uptime) / 64),
         )?;
         counter_row(out, "OHFErr", link_counts, Counter::Crc)?;
-        row(out, "RS", &words(down), &words(up))?;
+        row(out, "RS", words(down), words(up))?;
         counter_row(out, "RSCorr", link_counts, Counter::Fec)?;
-        row(out, "RSUnCorr", &0, &0)?;
+        row(out, "RSUnCorr", 0, 0)?;
         writeln!(out, "\t\t\tBearer 1")?;
         row(out, "OHF", reg(uptime.saturating_mul(62)), 0)?;
-        row(out, "OHFErr", &0, &0)?;
+        row(out, "OHFErr", 0, 0)?;
         row(out, "RS", reg(uptime.saturating_mul(750)), 0)?;
-        row(out, "RSCorr", &0, &0)?;
-        row(out, "RSUnCorr", &0, &0)?;
+        row(out, "RSCorr", 0, 0)?;
+        row(out, "RSUnCorr", 0, 0)?;
         writeln!(out)?;
         writeln!(out, "\t\t\tRetransmit Counters")?;
         counter_row(out, "rtx_tx", link_counts, Counter::RtxTx)?;
@@ -199,51 +185,50 @@ fn write_broadcom(out: &mut String, line: &LineSnapshot, command: &str, detail: 
         counter_row(out, "rtx_uc", link_counts, Counter::RtxUc)?;
         writeln!(out)?;
         writeln!(out, "\t\t\tG.INP Counters")?;
-        row(out, "LEFTRS", &0, &0)?;
-        row(out, "minEFTR", &down.rate_kbps, &0)?;
+        row(out, "LEFTRS", 0, 0)?;
+        row(out, "minEFTR", down.rate_kbps, 0)?;
         row(out, "errFreeBits", reg(u64::from(down.rate_kbps).saturating_mul(uptime) / 4), 0)?;
     } else {
         writeln!(out, "\t\t\tADSL2 framing")?;
         writeln!(out, "\t\t\tBearer 0")?;
-        for (label, d, u) in [
-            ("MSGc", "93".to_string(), "13".to_string()),
-            ("B", "24".into(), "13".into()),
-            ("M", "1".into(), "16".into()),
-            ("T", "10".into(), "8".into()),
-            ("R", "16".into(), "16".into()),
-            ("S", "0.0649".into(), "6.9565".into()),
-            ("L", (u64::from(down.rate_kbps) * 4 / 10).to_string(), (u64::from(up.rate_kbps) * 27 / 100).to_string()),
-            ("D", "384".into(), "8".into()),
-        ] {
-            row(out, label, &d, &u)?;
-        }
+        rows(out, &[("MSGc", "93", "13"), ("B", "24", "13"), ("M", "1", "16"), ("T", "10", "8"), ("R", "16", "16")])?;
+        rows(out, &[("S", "0.0649", "6.9565")])?;
+        row(out, "L", u64::from(down.rate_kbps) * 4 / 10, u64::from(up.rate_kbps) * 27 / 100)?;
+        rows(out, &[("D", "384", "8")])?;
         writeln!(out)?;
         writeln!(out, "\t\t\tCounters")?;
         writeln!(out, "\t\t\tBearer 0")?;
         row(out, "SF", reg(uptime.saturating_mul(58)), reg(uptime.saturating_mul(58)))?;
         counter_row(out, "SFErr", link_counts, Counter::Crc)?;
-        row(out, "RS", &words(down), &words(up))?;
+        row(out, "RS", words(down), words(up))?;
         counter_row(out, "RSCorr", link_counts, Counter::Fec)?;
-        row(out, "RSUnCorr", &0, &0)?;
+        row(out, "RSUnCorr", 0, 0)?;
     }
     writeln!(out)?;
     let cells = |f: &Figures| reg(u64::from(f.rate_kbps).saturating_mul(uptime).saturating_mul(1000) / 424);
     writeln!(out, "\t\t\tBearer 0")?;
     counter_row(out, "HEC", link_counts, Counter::Hec)?;
-    row(out, "OCD", &0, &0)?;
-    row(out, "LCD", &0, &0)?;
-    row(out, "Total Cells", &cells(down), &0)?;
-    row(out, "Data Cells", &(cells(down) / 17), &0)?;
+    row(out, "OCD", 0, 0)?;
+    row(out, "LCD", 0, 0)?;
+    row(out, "Total Cells", cells(down), 0)?;
+    row(out, "Data Cells", cells(down) / 17, 0)?;
     writeln!(out, "Drop Cells:\t0")?;
-    row(out, "Bit Errors", &0, &0)?;
+    row(out, "Bit Errors", 0, 0)?;
     writeln!(out)?;
     if vdsl {
         writeln!(out, "\t\t\tBearer 1")?;
-        for label in ["HEC", "OCD", "LCD", "Total Cells", "Data Cells"] {
-            row(out, label, &0, &0)?;
-        }
+        rows(
+            out,
+            &[
+                ("HEC", "0", "0"),
+                ("OCD", "0", "0"),
+                ("LCD", "0", "0"),
+                ("Total Cells", "0", "0"),
+                ("Data Cells", "0", "0"),
+            ],
+        )?;
         writeln!(out, "Drop Cells:\t0")?;
-        row(out, "Bit Errors", &0, &0)?;
+        row(out, "Bit Errors", 0, 0)?;
         writeln!(out)?;
     }
     counter_row(out, "ES", total, Counter::Es)?;
@@ -253,39 +238,42 @@ fn write_broadcom(out: &mut String, line: &LineSnapshot, command: &str, detail: 
     writeln!(out)?;
     writeln!(out, "\t\t\tBearer 0")?;
     if vdsl {
-        for (label, d, u) in [
-            ("INP", "48.00", "0.00"),
-            ("INPRein", "0.00", "0.00"),
-            ("delay", "0", "0"),
-            ("PER", "0.00", "3.98"),
-            ("OR", "0.01", "64.22"),
-        ] {
-            row(out, label, d, u)?;
-        }
+        rows(
+            out,
+            &[
+                ("INP", "48.00", "0.00"),
+                ("INPRein", "0.00", "0.00"),
+                ("delay", "0", "0"),
+                ("PER", "0.00", "3.98"),
+                ("OR", "0.01", "64.22"),
+            ],
+        )?;
         let agr = |f: &Figures| format!("{}.{:02}", u64::from(f.rate_kbps) * 21 / 20, f.rate_kbps % 100);
-        row(out, "AgR", &agr(down), &agr(up))?;
+        row(out, "AgR", agr(down), agr(up))?;
         writeln!(out)?;
         writeln!(out, "\t\t\tBearer 1")?;
-        for (label, d, u) in [
-            ("INP", "4.00", "0.00"),
-            ("INPRein", "4.00", "0.00"),
-            ("delay", "3", "0"),
-            ("PER", "16.06", "0.01"),
-            ("OR", "95.62", "0.01"),
-        ] {
-            row(out, label, d, u)?;
-        }
+        rows(
+            out,
+            &[
+                ("INP", "4.00", "0.00"),
+                ("INPRein", "4.00", "0.00"),
+                ("delay", "3", "0"),
+                ("PER", "16.06", "0.01"),
+                ("OR", "95.62", "0.01"),
+            ],
+        )?;
         writeln!(out, "AgR:\t\t95.62\t0.01")?;
     } else {
-        for (label, d, u) in [
-            ("INP", "4.50", "1.50"),
-            ("INPRein", "0.00", "0.00"),
-            ("delay", "6", "13"),
-            ("PER", "16.05", "16.52"),
-            ("OR", "49.33", "9.20"),
-        ] {
-            row(out, label, d, u)?;
-        }
+        rows(
+            out,
+            &[
+                ("INP", "4.50", "1.50"),
+                ("INPRein", "0.00", "0.00"),
+                ("delay", "6", "13"),
+                ("PER", "16.05", "16.52"),
+                ("OR", "49.33", "9.20"),
+            ],
+        )?;
     }
     writeln!(out)?;
     let swaps = |f: &Figures| uptime / 600 + u64::from(f.rate_kbps % 7);
@@ -315,7 +303,7 @@ fn write_broadcom(out: &mut String, line: &LineSnapshot, command: &str, detail: 
         ] {
             counter_row(out, label, counts, counter)?;
         }
-        row(out, "LOM", &0, &0)?;
+        row(out, "LOM", 0, 0)?;
         if newer {
             // The previous quarter's retrain counts are not kept (fixture 01).
             let (retrains, failed) = match window {
@@ -333,6 +321,11 @@ fn write_broadcom(out: &mut String, line: &LineSnapshot, command: &str, detail: 
     Ok(())
 }
 
+/// Rows of fixed values.
+fn rows(out: &mut String, rows: &[(&str, &str, &str)]) -> fmt::Result {
+    rows.iter().try_for_each(|(label, down, up)| row(out, label, down, up))
+}
+
 /// `label:` padded with TABs to column 16, then the two columns.
 fn row(out: &mut String, label: &str, down: impl Display, up: impl Display) -> fmt::Result {
     let pad = if label.len() + 1 < 8 { "\t\t" } else { "\t" };
@@ -340,21 +333,21 @@ fn row(out: &mut String, label: &str, down: impl Display, up: impl Display) -> f
 }
 
 fn counter_row(out: &mut String, label: &str, counts: &WindowCounts, counter: Counter) -> fmt::Result {
-    row(out, label, &reg(counts.down.get(counter)), &reg(counts.up.get(counter)))
+    row(out, label, reg(counts.down.get(counter)), reg(counts.up.get(counter)))
 }
 
-fn broadcom_status(line: &LineSnapshot) -> String {
-    let family = match line.standard {
-        Standard::Vdsl2Profile17a => "G.993",
-        Standard::Adsl2Plus => "G.992",
-    };
-    match line.phase {
-        Phase::Showtime => "Showtime".to_string(),
-        Phase::Training(TrainingStep::Handshake) => "G.994 Training".to_string(),
-        Phase::Training(TrainingStep::Started) => format!("{family} Started"),
-        Phase::Training(TrainingStep::ChannelAnalysis) => format!("{family} Channel Analysis"),
-        Phase::Training(TrainingStep::MessageExchange) => format!("{family} Message Exchange"),
-        Phase::Down | Phase::Booting => "Idle".to_string(),
+fn broadcom_status(line: &LineSnapshot) -> &'static str {
+    let vdsl = line.standard == Standard::Vdsl2Profile17a;
+    match (line.phase, vdsl) {
+        (Phase::Showtime, _) => "Showtime",
+        (Phase::Training(TrainingStep::Handshake), _) => "G.994 Training",
+        (Phase::Training(TrainingStep::Started), true) => "G.993 Started",
+        (Phase::Training(TrainingStep::Started), false) => "G.992 Started",
+        (Phase::Training(TrainingStep::ChannelAnalysis), true) => "G.993 Channel Analysis",
+        (Phase::Training(TrainingStep::ChannelAnalysis), false) => "G.992 Channel Analysis",
+        (Phase::Training(TrainingStep::MessageExchange), true) => "G.993 Message Exchange",
+        (Phase::Training(TrainingStep::MessageExchange), false) => "G.992 Message Exchange",
+        (Phase::Down | Phase::Booting, _) => "Idle",
     }
 }
 

@@ -340,9 +340,8 @@ impl InteractiveShell {
                         return;
                     }
                     0x7f | 0x08 => {
-                        if line.pop().is_some() {
-                            echo.extend_from_slice(b"\x08 \x08");
-                        }
+                        let erased = line.pop().is_some();
+                        echo.extend_from_slice(if erased { b"\x08 \x08" } else { b"" });
                     }
                     byte if byte >= 0x20 && line.len() < MAX_LINE => {
                         line.push(byte);
@@ -373,7 +372,11 @@ impl InteractiveShell {
                         chunk = keystrokes.recv() => match chunk {
                             Some(chunk) if chunk.contains(&0x03) => return self.send(&format!("^C\n{}", self.prompt)).await,
                             Some(_) => {}
-                            None => return false,
+                            // End of input: the command still runs to its end.
+                            None => {
+                                (&mut sleep).await;
+                                return self.send(&self.prompt).await;
+                            }
                         },
                     }
                 }

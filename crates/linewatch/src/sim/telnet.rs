@@ -188,7 +188,8 @@ impl Terminal {
                 0x03 => return Ok(Input::Interrupted),
                 0x04 if line.is_empty() => return Ok(Input::Closed),
                 0x7f | 0x08 => {
-                    if line.pop().is_some() && echo {
+                    let erased = line.pop().is_some();
+                    if erased && echo {
                         self.writer.write_all(b"\x08 \x08").await?;
                     }
                 }
