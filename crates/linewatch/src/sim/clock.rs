@@ -47,7 +47,9 @@ impl Clock {
     /// Simulated time since the start.
     pub fn elapsed(&self) -> Duration {
         match &self.inner.source {
-            Source::Scaled { real_start, speed } => real_start.elapsed().mul_f64(*speed),
+            Source::Scaled { real_start, speed } => {
+                Duration::try_from_secs_f64(real_start.elapsed().as_secs_f64() * speed).unwrap_or(Duration::MAX)
+            }
             Source::Manual(ms) => Duration::from_millis(ms.load(Ordering::Acquire)),
         }
     }

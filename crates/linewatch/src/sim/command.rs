@@ -16,6 +16,8 @@ use crate::config::{Secret, SecretSource};
 
 /// A script or key file larger than this is a mistake.
 const MAX_FILE_BYTES: u64 = 1024 * 1024;
+/// Faster than this, catching up with the clock would take longer than the time it covers.
+const MAX_SPEED: f64 = 1_000_000.0;
 /// Random events come on average this often (simulated time).
 const RANDOM_EVENT_GAP: Duration = Duration::from_secs(2 * 3600);
 
@@ -89,8 +91,8 @@ fn parse_dialect(name: &str) -> Result<Dialect, String> {
 }
 
 pub fn run(args: ModemArgs) -> anyhow::Result<ExitCode> {
-    if !(args.speed.is_finite() && args.speed > 0.0) {
-        bail!("--speed must be a positive number");
+    if !(args.speed > 0.0 && args.speed <= MAX_SPEED) {
+        bail!("--speed must be above 0 and at most {MAX_SPEED} (a simulated year in about half a minute)");
     }
     let options = options(args)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;

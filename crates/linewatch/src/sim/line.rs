@@ -469,7 +469,7 @@ impl Line {
             }
             Event::CrcBurst { per_min, r#for } => {
                 if per_min.is_finite() && per_min > 0.0 {
-                    self.bursts.push((self.now + r#for.as_secs(), per_min / 60.0));
+                    self.bursts.push((self.now.saturating_add(r#for.as_secs()), per_min / 60.0));
                 }
             }
             Event::SnrDrift { db_per_hour } => {
@@ -487,12 +487,12 @@ impl Line {
             Event::Reboot { down_for } => {
                 self.link = None;
                 self.phase = Phase::Booting;
-                self.phase_until = Some(self.now + down_for.as_secs().max(1));
+                self.phase_until = Some(self.now.saturating_add(down_for.as_secs().max(1)));
                 self.windows = Default::default();
                 self.retrain_reason = RetrainReason::PowerOn;
             }
             Event::Unreachable { r#for } => {
-                self.unreachable_until = self.unreachable_until.max(self.now + r#for.as_secs());
+                self.unreachable_until = self.unreachable_until.max(self.now.saturating_add(r#for.as_secs()));
             }
             Event::LineDown => {
                 if self.phase != Phase::Booting {
@@ -748,7 +748,7 @@ impl Line {
 
     fn go_down(&mut self, for_s: Option<u64>, fast_training: bool) {
         self.phase = Phase::Down;
-        self.phase_until = for_s.map(|s| self.now + s);
+        self.phase_until = for_s.map(|s| self.now.saturating_add(s));
         self.fast_training = fast_training;
     }
 

@@ -47,7 +47,7 @@ pub fn run(modem: &Modem, command_line: &str) -> Outcome {
         (_, "exit" | "logout") => Outcome::Exit,
         (_, "reboot") => Outcome::Reboot,
         (_, "sleep") => match args.first().and_then(|n| n.parse::<f64>().ok()).filter(|n| n.is_finite() && *n >= 0.0) {
-            Some(seconds) => Outcome::Sleep(Duration::from_secs_f64(seconds).min(MAX_SLEEP)),
+            Some(seconds) => Outcome::Sleep(Duration::from_secs_f64(seconds.min(MAX_SLEEP.as_secs_f64()))),
             None => Outcome::fail("sleep: invalid number\n".to_string(), 1),
         },
         (_, "uptime") => Outcome::ok(uptime(modem.clock.wall(), modem.snapshot().modem_uptime_s)),
@@ -223,6 +223,7 @@ mod tests {
         assert_eq!(run(&modem, "reboot"), Outcome::Reboot);
         assert_eq!(run(&modem, "sleep 2.5"), Outcome::Sleep(Duration::from_millis(2500)));
         assert_eq!(run(&modem, "sleep 1e9"), Outcome::Sleep(MAX_SLEEP));
+        assert_eq!(run(&modem, "sleep 1e300"), Outcome::Sleep(MAX_SLEEP));
         assert_eq!(text(run(&modem, "sleep forever")).1, 1);
         assert_eq!(run(&modem, ""), Outcome::ok(String::new()));
         assert_eq!(run(&modem, "cat /etc/passwd"), Outcome::fail("sh: cat: not found\n".into(), 127));
