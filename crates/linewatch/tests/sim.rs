@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use linewatch::config::Secret;
-use linewatch::devices::prompt::command_output;
+use linewatch::devices::prompt::{Prompt, command_output};
 use linewatch::sim::line::Phase;
 use linewatch::sim::{Clock, Event, LineSnapshot, ModemSim, SimHandle, SimOptions};
 use tempfile::TempDir;
@@ -270,9 +270,10 @@ async fn telnet_login_prompt_and_commands() {
 
     let mut telnet = Telnet::login(addr, "admin", "s3cret");
     let transcript = telnet.run("xdslctl info --stats");
-    let output = command_output(&transcript, "xdslctl info --stats");
+    let prompt = Prompt::new(Some("#"));
+    let output = command_output(&transcript, "xdslctl info --stats", &prompt);
     assert_matches(&Dialect::Broadcom.parse(&output).unwrap(), &sim.line());
-    assert_eq!(command_output(&telnet.run("nonsense"), "nonsense"), "sh: nonsense: not found\n");
+    assert_eq!(command_output(&telnet.run("nonsense"), "nonsense", &prompt), "sh: nonsense: not found\n");
     telnet.send("exit\r\n");
     assert!(telnet.closed());
 }
@@ -303,7 +304,7 @@ async fn interactive_shell_with_a_pty_and_a_zysh_prompt() {
         tokio::io::AsyncWriteExt::write_all(&mut stdin, format!("{command}\r").as_bytes()).await.unwrap();
         if command != "exit" {
             read_until(&mut stdout, &mut transcript, |t| t[start..].ends_with("ZySH> ")).await;
-            let output = command_output(&transcript[start..], command);
+            let output = command_output(&transcript[start..], command, &Prompt::new(Some("ZySH>")));
             assert_matches(&Dialect::Broadcom.parse(&output).unwrap(), &sim.line());
             assert!(transcript[start..].contains("\r\nStatus: Showtime\r\n"), "a PTY ends lines with CR LF");
         }
