@@ -82,6 +82,15 @@ enum Command {
 
 #[derive(Subcommand)]
 enum SimCommand {
+    /// A modem: SSH and Telnet servers that answer like a Broadcom, Technicolor Homeware or
+    /// OpenWrt modem, from a simulated line that evolves (counters, bursts, drift, resyncs),
+    /// until Ctrl-C.
+    ///
+    /// Log in with the user and password given (default admin/admin). Commands: `xdslctl info
+    /// --stats|--show|--state`, `xdslctl connection --down|--up` (Broadcom, Homeware),
+    /// `transformer-cli get sys.class.xdsl.@line0.` (Homeware), `ubus call dsl metrics` and
+    /// `/etc/init.d/dsl_control restart` (OpenWrt), `reboot`, `uptime`, `sleep N`, `exit`.
+    Modem(Box<crate::sim::command::ModemArgs>),
     /// Serves a firewall's status API (pfSense v2 or v1, OPNsense) with the recorded answers'
     /// shapes, until Ctrl-C.
     Firewall {
@@ -106,6 +115,7 @@ pub fn run() -> ExitCode {
         Command::Parse { dialect, detect: _, json, file } => parse(dialect, json, file),
         Command::Init { force } => init(&cli.config, force),
         Command::CheckConfig => check_config(&cli.config),
+        Command::Sim(SimCommand::Modem(args)) => crate::sim::command::run(*args),
         Command::Sim(SimCommand::Firewall { listen, kind, api_key_env, api_secret_env }) => {
             sim_firewall(listen, kind, api_key_env.as_deref(), api_secret_env.as_deref())
         }
