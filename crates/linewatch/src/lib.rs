@@ -11,4 +11,5 @@ pub mod metrics;
 pub mod notify;
 pub mod render;
 pub mod sim;
+pub mod store;
 pub mod wan;
