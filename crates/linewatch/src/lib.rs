@@ -7,6 +7,7 @@ pub mod config;
 pub mod derive;
 pub mod devices;
 pub mod export;
+pub mod history;
 pub mod metrics;
 pub mod notify;
 pub mod render;
