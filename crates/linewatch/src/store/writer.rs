@@ -25,7 +25,8 @@ pub struct Writer {
 
 struct TargetState {
     id: i64,
-    series: HashMap<String, SeriesRef>,
+    /// The target's series by metric name (a handful each), found without building keys.
+    series: HashMap<String, Vec<KnownSeries>>,
     /// The start of the open hour, if anything is open.
     hour: Option<i64>,
     /// The open hour's points per series.
@@ -36,8 +37,8 @@ struct TargetState {
     floor: i64,
 }
 
-#[derive(Clone, Copy)]
-struct SeriesRef {
+struct KnownSeries {
+    labels: Vec<(String, String)>,
     id: i64,
     kind: SeriesKind,
 }
@@ -118,12 +119,14 @@ impl TargetState {
                 tx.last_insert_rowid()
             }
         };
-        let mut series = HashMap::new();
-        let mut statement = tx.prepare("SELECT id, key, kind FROM series WHERE target_id = ?1")?;
+        let mut series: HashMap<String, Vec<KnownSeries>> = HashMap::new();
+        let mut statement = tx.prepare("SELECT id, metric, labels, kind FROM series WHERE target_id = ?1")?;
         let mut rows = statement.query([id])?;
         while let Some(row) = rows.next()? {
-            let kind = SeriesKind::from_str(&row.get::<_, String>(2)?)?;
-            series.insert(row.get(1)?, SeriesRef { id: row.get(0)?, kind });
+            let labels: String = row.get(2)?;
+            let labels = serde_json::from_str(&labels).map_err(|e| StoreError::Corrupt(format!("labels of a series: {e}")))?;
+            let kind = SeriesKind::from_str(&row.get::<_, String>(3)?)?;
+            series.entry(row.get(1)?).or_default().push(KnownSeries { labels, id: row.get(0)?, kind });
         }
         let mut state = TargetState { id, series, hour: None, points: HashMap::new(), unsaved: Vec::new(), floor: 0 };
         let mut statement = tx.prepare("SELECT at, series_id, value FROM head WHERE target_id = ?1 ORDER BY at")?;
@@ -146,17 +149,21 @@ impl TargetState {
     }
 
     fn series_id(&mut self, tx: &Transaction, sample: &Sample, kind: SeriesKind) -> Result<i64, StoreError> {
-        let key = sample.series_key();
-        if let Some(known) = self.series.get(&key) {
+        let same_labels = |known: &&KnownSeries| {
+            known.labels.len() == sample.labels.len() && known.labels.iter().zip(&sample.labels).all(|((k, v), (sk, sv))| k == sk && v == sv)
+        };
+        if let Some(known) = self.series.get(sample.name).and_then(|list| list.iter().find(same_labels)) {
             if known.kind != kind {
                 return Err(StoreError::Refused(format!(
-                    "{key} is stored as a {}, and was now given as a {}",
+                    "{} is stored as a {}, and was now given as a {}",
+                    sample.series_key(),
                     known.kind.as_str(),
                     kind.as_str()
                 )));
             }
             return Ok(known.id);
         }
+        let key = sample.series_key();
         if key.len() > MAX_KEY_BYTES {
             return Err(StoreError::Refused(format!("a series key of {} bytes ({}…)", key.len(), &sample.name)));
         }
@@ -164,7 +171,8 @@ impl TargetState {
         tx.prepare_cached("INSERT INTO series (target_id, metric, key, labels, kind, direction) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?
             .execute(params![self.id, sample.name, key, labels, kind.as_str(), direction_of(&sample.labels).map(|d| d.as_str())])?;
         let id = tx.last_insert_rowid();
-        self.series.insert(key, SeriesRef { id, kind });
+        let labels = sample.labels.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+        self.series.entry(sample.name.to_string()).or_default().push(KnownSeries { labels, id, kind });
         Ok(id)
     }
 
