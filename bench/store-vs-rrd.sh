@@ -35,7 +35,9 @@ fi
 awk -v s="$started" -v e="$ended" -v n="$updates" -v ds="$sources" \
     'BEGIN { printf "rrd: %d data sources, %d updates, ingest %.2f s = %.0f values/s\n", ds, n, e - s, n * ds / (e - s) }'
 
-store_bytes=$(cat "$out/linewatch.db" "$out/linewatch.db-wal" 2>/dev/null | wc -c)
+wal=0
+[ -f "$out/linewatch.db-wal" ] && wal=$(stat -c %s "$out/linewatch.db-wal")
+store_bytes=$(( $(stat -c %s "$out/linewatch.db") + wal ))
 rrd_bytes=$(stat -c %s "$out/year.rrd")
 echo "== size after one year"
 awk -v a="$store_bytes" -v b="$rrd_bytes" 'BEGIN {
