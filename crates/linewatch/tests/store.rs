@@ -97,6 +97,21 @@ fn rollups_at_five_minute_and_hour_boundaries_with_gaps() {
 }
 
 #[test]
+fn the_finest_tier_that_fits_is_used() {
+    let t = temp_store();
+    let mut store = Store::open(&t.path, Retention::default()).unwrap();
+    let gauges: Vec<[Sample; 1]> = (0..10 * HOUR / 30).map(|i| [snr("down", (i % 7) as f64)]).collect();
+    let polls: Vec<Poll> = gauges.iter().enumerate().map(|(i, g)| Poll { at: at(i as u64 * 30), gauges: g, deltas: &[], events: &[] }).collect();
+    store.record_batch("line", &polls).unwrap();
+    // 00:30 to 08:30 holds 960 readings, in parts of nine hourly chunks.
+    let (since, until) = (at(30 * MIN), at(8 * HOUR + 30 * MIN));
+    let [raw] = &query(&store, "dsl_signal_to_noise_margin_db", since, until, 960)[..] else { panic!() };
+    assert_eq!((raw.tier, raw.step, raw.points.len()), (Tier::Raw, None, 960));
+    let [five] = &query(&store, "dsl_signal_to_noise_margin_db", since, until, 959)[..] else { panic!() };
+    assert_eq!((five.tier, five.step, five.points.len()), (Tier::FiveMin, Some(Duration::from_secs(300)), 96));
+}
+
+#[test]
 fn reopening_keeps_everything_and_goes_on_where_it_stopped() {
     let t = temp_store();
     {

@@ -60,14 +60,15 @@ impl<'a> SeriesReader<'a> {
         Ok(SeriesReader { conn, series, head })
     }
 
-    /// How many points the chunks of `tier` hold in the range (roughly: whole chunks).
+    /// How many points the chunks of `tier` that lie wholly in the range hold: at least as
+    /// many as the range has, found without decoding anything.
     pub fn stored_points(&self, tier: Tier, since: i64, until: i64) -> Result<i64, StoreError> {
         Ok(self
             .conn
             .prepare_cached(
-                "SELECT coalesce(sum(points), 0) FROM chunks WHERE series_id = ?1 AND tier = ?2 AND start > ?3 AND start < ?4",
+                "SELECT coalesce(sum(points), 0) FROM chunks WHERE series_id = ?1 AND tier = ?2 AND start >= ?3 AND start <= ?4",
             )?
-            .query_row(params![self.series, tier.code(), since - tier.chunk_ms(), until], |row| row.get(0))?)
+            .query_row(params![self.series, tier.code(), since, until - tier.chunk_ms()], |row| row.get(0))?)
     }
 
     /// The points in [since, until) at `tier`; where that tier no longer reaches back,
