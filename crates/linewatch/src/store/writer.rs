@@ -49,15 +49,21 @@ impl Writer {
         self.targets.clear();
     }
 
+    /// The state of a target, read from the file the first time.
+    fn target(&mut self, tx: &Transaction, name: &str) -> Result<&mut TargetState, StoreError> {
+        if !self.targets.contains_key(name) {
+            let state = TargetState::load(tx, name)?;
+            self.targets.insert(name.to_string(), state);
+        }
+        Ok(self.targets.get_mut(name).expect("loaded above"))
+    }
+
     /// Stores the polls of one target (validated by the caller) in the open transaction.
     pub fn record(&mut self, tx: &Transaction, target: &str, polls: &[Poll]) -> Result<(), StoreError> {
         if target.is_empty() || target.len() > MAX_TARGET_BYTES {
             return Err(StoreError::Refused(format!("a target name must be 1 to {MAX_TARGET_BYTES} bytes")));
         }
-        let state = match self.targets.entry(target.to_string()) {
-            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::hash_map::Entry::Vacant(e) => e.insert(TargetState::load(tx, target)?),
-        };
+        let state = self.target(tx, target)?;
         for poll in polls {
             let at = ms(poll.at);
             if at < state.floor {
@@ -98,10 +104,7 @@ impl Writer {
             .query_map([before], |row| row.get(0))?
             .collect::<Result<_, _>>()?;
         for name in names {
-            let state = match self.targets.entry(name.clone()) {
-                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-                std::collections::hash_map::Entry::Vacant(e) => e.insert(TargetState::load(tx, &name)?),
-            };
+            let state = self.target(tx, &name)?;
             if state.hour.is_some_and(|hour| hour + HOUR_MS <= before) {
                 state.close_hour(tx)?;
             }
