@@ -7,11 +7,11 @@ use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
-use xdsl::{Dialect, LineReading, ParseError};
+use xdsl::{Dialect, Direction, LineReading, ParseError};
 
 use crate::config::Config;
 use crate::devices::driver::Modem;
-use crate::render;
+use crate::{history, render};
 
 /// Input larger than this is not modem output.
 const MAX_INPUT_BYTES: u64 = 64 * 1024 * 1024;
@@ -75,6 +75,31 @@ enum Command {
         #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
         interval: Option<Duration>,
     },
+    /// Shows a metric of a target over time, from the history linewatch keeps.
+    #[command(after_help = "WHEN is a duration back from now (7d, 36h, 90min) or an RFC 3339 time (2024-05-01T10:00:00Z, UTC without a zone).")]
+    History {
+        /// The target's (modem's) name.
+        target: String,
+        /// The metric as on /metrics, e.g. dsl_signal_to_noise_margin_db.
+        metric: String,
+        /// Only this direction (counters: near is down, far is up).
+        #[arg(long, value_name = "down|up", value_parser = history::parse_direction)]
+        direction: Option<Direction>,
+        /// From when [default: 24h].
+        #[arg(long, value_name = "WHEN", value_parser = history::parse_when)]
+        since: Option<SystemTime>,
+        /// Until when [default: now].
+        #[arg(long, value_name = "WHEN", value_parser = history::parse_when)]
+        until: Option<SystemTime>,
+        /// At most this many points per series: longer ranges come in 5-minute or hourly buckets.
+        #[arg(long, value_name = "N", default_value_t = 1000)]
+        max_points: usize,
+        /// One line per point and series, for spreadsheets.
+        #[arg(long, conflicts_with = "json")]
+        csv: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// Simulators to try linewatch without the real devices.
     #[command(subcommand)]
     Sim(SimCommand),
@@ -130,6 +155,13 @@ pub fn run() -> ExitCode {
                 Ok(_) => poll(&cli.config, cli.data_dir.as_deref(), &target, output, count, interval),
                 Err(error) => Err(error),
             }
+        }
+        Command::History { target, metric, direction, since, until, max_points, csv, json } => {
+            let until = until.unwrap_or_else(SystemTime::now);
+            let format = if csv { history::Format::Csv } else if json { history::Format::Json } else { history::Format::Table };
+            let since = since.unwrap_or_else(|| until.checked_sub(history::DEFAULT_SINCE).unwrap_or(until));
+            let request = history::Request { target, metric, direction, since, until, max_points, format };
+            data_dir_to_read(&cli.config, cli.data_dir.as_deref()).and_then(|dir| history::run(&dir, &request)).map(|()| ExitCode::SUCCESS)
         }
     };
     match result {
@@ -417,6 +449,14 @@ fn show(json: &str, table: &str, footer: &str, output: PollOutput, next: Option<
     }
     stdout.flush()?;
     Ok(())
+}
+
+/// Where to read state from: `--data-dir` needs no config file.
+fn data_dir_to_read(config_path: &Path, flag: Option<&Path>) -> anyhow::Result<PathBuf> {
+    match flag {
+        Some(dir) => Ok(dir.to_path_buf()),
+        None => Ok(Config::load(config_path)?.data_dir(None)),
+    }
 }
 
 /// The data directory holds pinned host keys: readable by its owner only.
