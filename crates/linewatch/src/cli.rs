@@ -49,6 +49,12 @@ enum Command {
         /// The capture; `-` or nothing reads standard input.
         file: Option<PathBuf>,
     },
+    /// Runs the daemon: polls every target, keeps the history, raises alerts, serves /metrics.
+    Run {
+        /// Serve /metrics and /healthz here (instead of `[http] listen`).
+        #[arg(long, value_name = "ADDR")]
+        http: Option<std::net::SocketAddr>,
+    },
     /// Writes a commented example config (to --config, default linewatch.toml).
     Init {
         /// Overwrite an existing file.
@@ -138,6 +144,7 @@ pub fn run() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Parse { dialect, detect: _, json, file } => parse(dialect, json, file),
+        Command::Run { http } => run_daemon(&cli.config, cli.data_dir.as_deref(), http),
         Command::Init { force } => init(&cli.config, force),
         Command::CheckConfig => check_config(&cli.config),
         Command::Sim(SimCommand::Modem(args)) => crate::sim::command::run(*args),
@@ -524,5 +531,15 @@ fn check_config(path: &Path) -> anyhow::Result<ExitCode> {
     if config.notifiers.is_empty() {
         println!("  no [[notifier]]: alerts are only printed on the console");
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_daemon(config_path: &Path, data_dir: Option<&Path>, http: Option<std::net::SocketAddr>) -> anyhow::Result<ExitCode> {
+    let config = Config::load(config_path)?;
+    let data_dir = config.data_dir(data_dir);
+    create_private_dir(&data_dir)?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let options = crate::daemon::RunOptions { data_dir, http, extra_routes: Vec::new(), stop_after: None };
+    runtime.block_on(crate::daemon::run(config, options))?;
     Ok(ExitCode::SUCCESS)
 }

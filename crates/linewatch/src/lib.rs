@@ -4,6 +4,7 @@
 pub mod alerts;
 pub mod cli;
 pub mod config;
+pub mod daemon;
 pub mod derive;
 pub mod devices;
 pub mod export;

@@ -25,7 +25,7 @@ pub struct Sample {
 }
 
 impl Sample {
-    fn new(name: &'static str, kind: Kind, labels: Vec<(&'static str, String)>, value: f64) -> Sample {
+    pub fn new(name: &'static str, kind: Kind, labels: Vec<(&'static str, String)>, value: f64) -> Sample {
         Sample { name, kind, labels, value }
     }
 
@@ -118,6 +118,48 @@ pub fn line_samples(r: &LineReading) -> Vec<Sample> {
         for direction in Direction::BOTH {
             counter_samples(window.direction(direction), direction, &mut samples);
         }
+    }
+    samples
+}
+
+/// The samples of a WAN reading: link state per interface, gateway RTT/stddev/loss, the
+/// addresses (as info metrics) and the CGNAT verdict.
+pub fn wan_samples(r: &crate::wan::WanReading) -> Vec<Sample> {
+    use crate::wan::{GatewayStatus, LinkStatus, Verdict};
+    let mut samples = Vec::new();
+    for interface in r.wan_interfaces() {
+        let label = || vec![("interface", interface.name.clone())];
+        match interface.status {
+            LinkStatus::Up => samples.push(Sample::new("wan_up", Kind::Gauge, label(), 1.0)),
+            LinkStatus::Down => samples.push(Sample::new("wan_up", Kind::Gauge, label(), 0.0)),
+            LinkStatus::Unknown => {}
+        }
+        if let Some(address) = interface.address {
+            samples.push(Sample::new("wan_address_info", Kind::Info, vec![("interface", interface.name.clone()), ("address", address.to_string())], 1.0));
+        }
+        let cgnat = r.verdicts.iter().any(|v| matches!(v, Verdict::Cgnat { interface: i, .. } if *i == interface.name));
+        samples.push(Sample::new("wan_cgnat", Kind::Gauge, label(), f64::from(u8::from(cgnat))));
+    }
+    for gateway in &r.gateways {
+        let label = || vec![("gateway", gateway.name.clone())];
+        match gateway.status {
+            GatewayStatus::Online => samples.push(Sample::new("wan_gateway_up", Kind::Gauge, label(), 1.0)),
+            GatewayStatus::Down => samples.push(Sample::new("wan_gateway_up", Kind::Gauge, label(), 0.0)),
+            GatewayStatus::Unknown => {}
+        }
+        let figures = [
+            ("wan_gateway_rtt_seconds", gateway.rtt_ms.map(|ms| ms / 1000.0)),
+            ("wan_gateway_rtt_stddev_seconds", gateway.rtt_stddev_ms.map(|ms| ms / 1000.0)),
+            ("wan_gateway_loss_ratio", gateway.loss_pct.map(|pct| pct / 100.0)),
+        ];
+        for (name, value) in figures {
+            if let Some(value) = value {
+                samples.push(Sample::new(name, Kind::Gauge, label(), value));
+            }
+        }
+    }
+    if let Some(address) = r.public_ip.as_ref().and_then(|p| p.address) {
+        samples.push(Sample::new("wan_public_address_info", Kind::Info, vec![("address", address.to_string())], 1.0));
     }
     samples
 }

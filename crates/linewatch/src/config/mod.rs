@@ -110,6 +110,9 @@ impl TransportKind {
 #[serde(deny_unknown_fields)]
 pub struct ModemConfig {
     pub name: String,
+    /// Targets of one site share incidents, and a line down there explains its WAN alerts.
+    #[serde(default = "defaults::site")]
+    pub site: String,
     pub driver: DriverKind,
     /// Defaults to the driver's usual transport (ssh; telnet for DrayTek; http for ZTE).
     #[serde(default)]
@@ -189,6 +192,9 @@ impl FirewallKind {
 #[serde(deny_unknown_fields)]
 pub struct FirewallConfig {
     pub name: String,
+    /// See `ModemConfig::site`: the firewall behind a modem belongs to the modem's site.
+    #[serde(default = "defaults::site")]
+    pub site: String,
     #[serde(default = "defaults::firewall_kind")]
     pub kind: FirewallKind,
     /// `https://192.168.1.1` (a port and a path prefix may follow).
@@ -393,6 +399,11 @@ fn resolvers<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<SocketAdd
 mod defaults {
     use std::net::SocketAddr;
     use std::time::Duration;
+
+    /// With one line and one firewall, everything is one site.
+    pub fn site() -> String {
+        "home".to_string()
+    }
 
     pub fn firewall_kind() -> super::FirewallKind {
         super::FirewallKind::Auto

@@ -43,18 +43,25 @@ impl Notifier {
     }
 }
 
-/// A configured notifier: its name (its queue in the outbox) and what it takes.
-pub struct Route {
+/// Which notifications a notifier takes: its name (its queue in the outbox) and the least
+/// severity it wants.
+#[derive(Debug, Clone)]
+pub struct Routing {
     pub name: String,
-    pub notifier: Notifier,
     pub min_severity: Severity,
 }
 
-impl Route {
+impl Routing {
     /// Whether this notifier wants the notification. Resolves go wherever the alert went.
     pub fn wants(&self, n: &Notification) -> bool {
         n.severity >= self.min_severity || n.kind == NotificationKind::Resolved
     }
+}
+
+/// A configured notifier.
+pub struct Route {
+    pub routing: Routing,
+    pub notifier: Notifier,
 }
 
 /// Builds the notifiers of `[[notifier]]`, reading their secrets.
@@ -78,7 +85,7 @@ pub fn routes(configs: &[NotifierConfig]) -> anyhow::Result<Vec<Route>> {
                 NotifierKind::Webhook => Notifier::Webhook(webhook::Webhook::new(url()?)),
                 NotifierKind::Alertmanager => Notifier::Alertmanager(alertmanager::Alertmanager::new(&url()?)),
             };
-            Ok(Route { name, notifier, min_severity: config.min_severity })
+            Ok(Route { routing: Routing { name, min_severity: config.min_severity }, notifier })
         })
         .collect()
 }

@@ -13,6 +13,7 @@
 //! so a `kill -9` at any moment loses at most the reading being written.
 
 mod codec;
+mod outbox;
 mod read;
 mod rollup;
 mod schema;
@@ -199,6 +200,8 @@ pub struct SeriesSum {
     /// How many readings the sum covers.
     pub count: u64,
 }
+
+pub use outbox::{Commit, Outbox, OutboxItem};
 
 pub struct Store {
     conn: Connection,

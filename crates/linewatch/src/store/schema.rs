@@ -51,6 +51,27 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX events_by_time ON events (at);
     CREATE INDEX events_by_target ON events (target_id, at);",
+    // 2: what the daemon must not forget across restarts, and the notifications it owes.
+    "-- Named JSON blobs: the alert engine's state, each target's memory.
+    CREATE TABLE state (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    ) WITHOUT ROWID;
+    -- Notifications to deliver, in order (id) per notifier; written in the transaction of the
+    -- change that caused them, and kept a while after delivery.
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        notifier TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        payload TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        last_error TEXT,
+        delivered_at INTEGER,
+        -- Refused for good by the receiver (its answer is in last_error).
+        failed_at INTEGER
+    );
+    CREATE INDEX outbox_due ON outbox (notifier, id) WHERE delivered_at IS NULL AND failed_at IS NULL;",
 ];
 
 /// The schema version this build writes.

@@ -1,0 +1,218 @@
+//! `linewatch run`: one poller task per target at its interval, the pipeline (the one writer),
+//! one delivery task per notifier draining the outbox, the exports, and the HTTP endpoint
+//! (`/metrics`, `/healthz`). One target failing never stops the others; SIGTERM/SIGINT stop
+//! everything gracefully.
+
+pub mod delivery;
+pub mod pipeline;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use axum::Router;
+use tokio::sync::{Notify, mpsc, watch};
+
+use crate::config::Config;
+use crate::devices::driver::Modem;
+use crate::export::{Latest, TargetSamples, push::Pusher};
+use crate::notify::{self, Route};
+use crate::store;
+use crate::wan::firewall::Firewall;
+use pipeline::{Check, Pipeline};
+
+/// How often time-driven alert work runs (reminders, silences ending, incidents closing).
+const TICK: Duration = Duration::from_secs(10);
+
+/// What `run` needs beyond the config.
+pub struct RunOptions {
+    pub data_dir: PathBuf,
+    /// Serve `/metrics` and `/healthz` here instead of `[http] listen`.
+    pub http: Option<SocketAddr>,
+    /// Notifiers added to those of the config (the demo's console).
+    pub extra_routes: Vec<Route>,
+    /// Stop by itself after this long (the demo's `--duration`).
+    pub stop_after: Option<Duration>,
+}
+
+/// Runs the daemon until SIGTERM/SIGINT (or `stop_after`).
+pub async fn run(config: Config, options: RunOptions) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&options.data_dir)?;
+    let store_path = options.data_dir.join(store::FILE_NAME);
+    let mut routes = notify::routes(&config.notifiers)?;
+    routes.extend(options.extra_routes);
+    if routes.is_empty() {
+        routes.push(Route {
+            routing: notify::Routing { name: "console".into(), min_severity: crate::alerts::Severity::Info },
+            notifier: notify::Notifier::Console(notify::console::Console),
+        });
+    }
+    let mut pipeline = Pipeline::open(&config, &store_path, routes.iter().map(|r| r.routing.clone()).collect())?;
+    let (stop_tx, stop) = watch::channel(false);
+    let latest = Latest::default();
+
+    // Exports: one task per [[export]], fed every reading.
+    let mut export_feeds = Vec::new();
+    let mut tasks = tokio::task::JoinSet::new();
+    for export in &config.exports {
+        let pusher = Pusher::from_config(export)?;
+        let (tx, rx) = mpsc::channel::<Arc<TargetSamples>>(64);
+        export_feeds.push(tx);
+        tasks.spawn(pusher.run(rx));
+    }
+
+    // Delivery: one task per notifier, woken when the pipeline queues something.
+    let wake: Vec<Arc<Notify>> = routes.iter().map(|_| Arc::new(Notify::new())).collect();
+    for (route, wake) in routes.into_iter().zip(&wake) {
+        tasks.spawn(delivery::run(route, store_path.clone(), wake.clone(), stop.clone()));
+    }
+
+    // Pollers.
+    let (checks_tx, mut checks) = mpsc::channel::<Check>(64);
+    for modem_config in &config.modems {
+        let modem = Modem::from_config(modem_config, &options.data_dir)?;
+        tasks.spawn(poll_modem(modem, modem_config.interval, checks_tx.clone(), stop.clone()));
+    }
+    for firewall_config in &config.firewalls {
+        let firewall = Firewall::from_config(firewall_config)?;
+        tasks.spawn(poll_firewall(firewall, config.wan.clone(), firewall_config.interval, checks_tx.clone(), stop.clone()));
+    }
+    drop(checks_tx);
+
+    // HTTP.
+    if let Some(addr) = options.http.or(config.http.listen) {
+        let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
+        tracing::info!(%addr, "serving /metrics and /healthz");
+        let app: Router = crate::export::prometheus::router(latest.clone()).route("/healthz", axum::routing::get(|| async { "ok\n" }));
+        let mut http_stop = stop.clone();
+        tasks.spawn(async move {
+            let shutdown = async move {
+                let _ = http_stop.wait_for(|s| *s).await;
+            };
+            if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
+                tracing::error!(error = %e, "the HTTP server stopped");
+            }
+        });
+    }
+
+    let deadline = options.stop_after.map(|d| Instant::now() + d);
+    let mut ticker = tokio::time::interval(TICK);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tracing::info!(modems = config.modems.len(), firewalls = config.firewalls.len(), "linewatch running");
+    loop {
+        let step = tokio::select! {
+            check = checks.recv() => match check {
+                Some(check) => pipeline.check(check),
+                None => break,
+            },
+            _ = ticker.tick() => pipeline.tick(SystemTime::now()),
+            _ = shutdown_signal() => break,
+            _ = until(deadline) => break,
+        };
+        match step {
+            Ok(stepped) => {
+                if !stepped.notifications.is_empty() {
+                    wake.iter().for_each(|w| w.notify_one());
+                }
+                if let Some(samples) = stepped.samples {
+                    let samples = Arc::new(samples);
+                    for feed in &export_feeds {
+                        // A full queue means the export is far behind: it drops, we go on.
+                        let _ = feed.try_send(samples.clone());
+                    }
+                    latest.update(Arc::unwrap_or_clone(samples));
+                }
+            }
+            // A store that refuses a write is logged; the next check tries again.
+            Err(e) => tracing::error!(error = %e, "cannot record a check"),
+        }
+    }
+    tracing::info!("stopping");
+    let _ = stop_tx.send(true);
+    drop(export_feeds);
+    // Pollers close their sessions; notifiers finish the delivery under way.
+    let _ = tokio::time::timeout(Duration::from_secs(15), async { while tasks.join_next().await.is_some() {} }).await;
+    Ok(())
+}
+
+async fn until(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline.into()).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// SIGTERM (systemd, docker stop) or SIGINT (Ctrl-C).
+async fn shutdown_signal() {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(term) => term,
+        Err(_) => return std::future::pending().await,
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+}
+
+/// Reads one modem at its interval, on one session, until told to stop.
+async fn poll_modem(mut modem: Modem, interval: Duration, checks: mpsc::Sender<Check>, mut stop: watch::Receiver<bool>) {
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = stop.changed() => break,
+        }
+        let (at, started) = (SystemTime::now(), Instant::now());
+        let result = tokio::select! {
+            result = modem.read() => result,
+            _ = stop.changed() => break,
+        };
+        if let Err(e) = &result {
+            tracing::warn!(modem = modem.name(), error = %e, "reading failed");
+        }
+        let check = Check::Line { target: modem.name().to_string(), at, took: started.elapsed(), result };
+        if checks.send(check).await.is_err() {
+            break;
+        }
+    }
+    modem.close().await;
+}
+
+/// Reads one firewall (and what the outside sees) at its interval, until told to stop.
+async fn poll_firewall(
+    mut firewall: Firewall,
+    wan: Option<crate::config::WanConfig>,
+    interval: Duration,
+    checks: mpsc::Sender<Check>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = stop.changed() => break,
+        }
+        let (at, started) = (SystemTime::now(), Instant::now());
+        let read = async {
+            let mut reading = firewall.read().await?;
+            if let Some(wan) = &wan {
+                reading.observe_outside(wan).await;
+            }
+            Ok::<_, crate::wan::firewall::FirewallError>(reading)
+        };
+        let result = tokio::select! {
+            result = read => result.map_err(|e| e.to_string()),
+            _ = stop.changed() => break,
+        };
+        if let Err(e) = &result {
+            tracing::warn!(firewall = firewall.name(), error = %e, "reading failed");
+        }
+        let check = Check::Wan { target: firewall.name().to_string(), at, took: started.elapsed(), result };
+        if checks.send(check).await.is_err() {
+            break;
+        }
+    }
+}
