@@ -92,6 +92,9 @@ pub struct Timing {
     pub checks: u32,
     /// How many good checks in a row resolve it (at least 1).
     pub resolve_checks: u32,
+    /// And for how long the condition must have been gone (a margin wandering around its
+    /// floor is not a new alert every few minutes).
+    pub keep_firing_for: Duration,
 }
 
 /// A rule's verdict on one alert at one check.
@@ -99,9 +102,9 @@ pub struct Timing {
 pub enum Finding {
     /// The condition holds.
     Active { id: AlertId, layer: Layer, severity: Severity, timing: Timing, message: Message },
-    /// The condition does not hold: a good check. `resolve_checks` good checks in a row
-    /// resolve a firing alert; `message` says how it ended, for the resolve.
-    Clear { id: AlertId, resolve_checks: u32, message: Option<Message> },
+    /// The condition does not hold: a good check (enough of them resolve a firing alert, as
+    /// its timing says); `message` says how it ended, for the resolve.
+    Clear { id: AlertId, message: Option<Message> },
     /// Something that happened once (a resync between polls, a new IP): announced, never resolved.
     Event { id: AlertId, layer: Layer, severity: Severity, message: Message },
 }
@@ -194,6 +197,12 @@ struct Alert {
     since: SystemTime,
     failed_checks: u32,
     good_checks: u32,
+    /// Since when the condition has been gone (reset when it comes back).
+    #[serde(default, with = "unix_seconds::option")]
+    clear_since: Option<SystemTime>,
+    resolve_checks: u32,
+    #[serde(default)]
+    keep_firing_for: Duration,
     message: Message,
     /// Told to the notifiers (and so its resolve must be told too).
     announced: bool,
@@ -310,12 +319,18 @@ impl Engine {
                         since: now,
                         failed_checks: 0,
                         good_checks: 0,
+                        clear_since: None,
+                        resolve_checks: timing.resolve_checks,
+                        keep_firing_for: timing.keep_firing_for,
                         message: message.clone(),
                         announced: false,
                         last_told: None,
                     });
                     alert.failed_checks = alert.failed_checks.saturating_add(1);
                     alert.good_checks = 0;
+                    alert.clear_since = None;
+                    alert.resolve_checks = timing.resolve_checks;
+                    alert.keep_firing_for = timing.keep_firing_for;
                     alert.severity = severity;
                     alert.message = message;
                     let held = now.duration_since(alert.since).unwrap_or_default();
@@ -323,13 +338,16 @@ impl Engine {
                         alert.phase = Phase::Firing;
                     }
                 }
-                Finding::Clear { id, resolve_checks, message } => {
+                Finding::Clear { id, message } => {
                     let Some(alert) = self.state.alerts.get_mut(&id) else { continue };
                     alert.good_checks = alert.good_checks.saturating_add(1);
                     alert.failed_checks = 0;
+                    let clear_for = now.duration_since(*alert.clear_since.get_or_insert(now)).unwrap_or_default();
                     // A pending alert that clears was never anything; a firing one needs its
-                    // good checks.
-                    if alert.phase == Phase::Firing && alert.good_checks < resolve_checks.max(1) {
+                    // good checks, over its keep-firing time.
+                    if alert.phase == Phase::Firing
+                        && (alert.good_checks < alert.resolve_checks.max(1) || clear_for < alert.keep_firing_for)
+                    {
                         continue;
                     }
                     let alert = self.state.alerts.remove(&id).expect("present");

@@ -70,8 +70,8 @@ pub fn line(config: &AlertsConfig, check: &LineCheck, memory: &mut BurstMemory) 
     let r = check.reading;
     let target = check.target;
     // A reading that worked: the modem answers and its key is the pinned one.
-    findings.push(clear("modem_unreachable", target, "", config.modem_unreachable.resolve_checks));
-    findings.push(clear("host_key_changed", target, "", 1));
+    findings.push(clear("modem_unreachable", target, ""));
+    findings.push(clear("host_key_changed", target, ""));
 
     if config.line_down.enabled {
         let id = AlertId::new("line_down", target, "");
@@ -80,13 +80,10 @@ pub fn line(config: &AlertsConfig, check: &LineCheck, memory: &mut BurstMemory) 
                 id,
                 layer: Layer::Line,
                 severity: Severity::Critical,
-                timing: Timing { r#for: config.line_down.r#for, checks: 1, resolve_checks: config.line_down.resolve_checks },
+                timing: Timing { r#for: config.line_down.r#for, checks: 1, resolve_checks: config.line_down.resolve_checks, keep_firing_for: Duration::ZERO },
                 message: line_down_message(check),
             }),
-            LineState::Showtime => findings.push(Finding::Clear {
-                id,
-                resolve_checks: config.line_down.resolve_checks,
-                message: Some(line_up_message(check)),
+            LineState::Showtime => findings.push(Finding::Clear { id, message: Some(line_up_message(check)),
             }),
             LineState::Unknown => {}
         }
@@ -139,7 +136,7 @@ pub fn line(config: &AlertsConfig, check: &LineCheck, memory: &mut BurstMemory) 
             let c = &config.snr_low;
             let id = AlertId::new("snr_low", target, key);
             if snr < c.floor_db {
-                findings.push(warning(
+                findings.push(margin_warning(
                     id,
                     c.r#for,
                     Message {
@@ -149,10 +146,7 @@ pub fn line(config: &AlertsConfig, check: &LineCheck, memory: &mut BurstMemory) 
                     },
                 ));
             } else if snr >= c.floor_db + c.hysteresis_db {
-                findings.push(Finding::Clear {
-                    id,
-                    resolve_checks: 1,
-                    message: Some(Message {
+                findings.push(Finding::Clear { id, message: Some(Message {
                         title: format!("SNR margin ({key}) back on {target}"),
                         text: format!("The {key}stream SNR margin is {snr:.1} dB again."),
                         fields: Vec::new(),
@@ -167,7 +161,7 @@ pub fn line(config: &AlertsConfig, check: &LineCheck, memory: &mut BurstMemory) 
             let id = AlertId::new("snr_drop", target, key);
             let drop = baseline - snr;
             if drop >= c.drop_db {
-                findings.push(warning(
+                findings.push(margin_warning(
                     id,
                     c.r#for,
                     Message {
@@ -177,7 +171,7 @@ pub fn line(config: &AlertsConfig, check: &LineCheck, memory: &mut BurstMemory) 
                     },
                 ));
             } else if drop < c.drop_db - 0.5 {
-                findings.push(Finding::Clear { id, resolve_checks: 1, message: None });
+                findings.push(Finding::Clear { id, message: None });
             }
         }
     }
@@ -191,7 +185,7 @@ pub fn failed(config: &AlertsConfig, target: &str, error: &DeviceError) -> Vec<F
             id: AlertId::new("host_key_changed", target, ""),
             layer: Layer::Line,
             severity: Severity::Critical,
-            timing: Timing { r#for: Duration::ZERO, checks: 1, resolve_checks: 1 },
+            timing: Timing { r#for: Duration::ZERO, checks: 1, resolve_checks: 1, keep_firing_for: Duration::ZERO },
             message: Message { title: format!("SSH host key of {target} changed"), text: error.to_string(), fields: Vec::new() },
         }],
         DeviceError::Connect { .. } | DeviceError::AuthFailed { .. } | DeviceError::Timeout { .. } | DeviceError::Disconnected { .. }
@@ -202,7 +196,7 @@ pub fn failed(config: &AlertsConfig, target: &str, error: &DeviceError) -> Vec<F
                 id: AlertId::new("modem_unreachable", target, ""),
                 layer: Layer::Line,
                 severity: Severity::Critical,
-                timing: Timing { r#for: c.r#for, checks: 1, resolve_checks: c.resolve_checks },
+                timing: Timing { r#for: c.r#for, checks: 1, resolve_checks: c.resolve_checks, keep_firing_for: Duration::ZERO },
                 message: Message {
                     title: format!("Modem {target} unreachable"),
                     text: format!(
@@ -216,13 +210,18 @@ pub fn failed(config: &AlertsConfig, target: &str, error: &DeviceError) -> Vec<F
     }
 }
 
-/// A warning about the line, announced once it held for `r#for`, resolved by one good check.
-fn warning(id: AlertId, r#for: Duration, message: Message) -> Finding {
-    Finding::Active { id, layer: Layer::Line, severity: Severity::Warning, timing: Timing { r#for, checks: 1, resolve_checks: 1 }, message }
+/// A slow-moving figure (the SNR margin) must stay on the good side this long before its
+/// alert resolves: it wanders around any threshold.
+const MARGIN_KEEP_FIRING: Duration = Duration::from_secs(15 * 60);
+
+/// A warning about the SNR margin, announced once it held for `r#for`.
+fn margin_warning(id: AlertId, r#for: Duration, message: Message) -> Finding {
+    let timing = Timing { r#for, checks: 1, resolve_checks: 1, keep_firing_for: MARGIN_KEEP_FIRING };
+    Finding::Active { id, layer: Layer::Line, severity: Severity::Warning, timing, message }
 }
 
-fn clear(rule: &str, target: &str, key: &str, resolve_checks: u32) -> Finding {
-    Finding::Clear { id: AlertId::new(rule, target, key), resolve_checks, message: None }
+fn clear(rule: &str, target: &str, key: &str) -> Finding {
+    Finding::Clear { id: AlertId::new(rule, target, key), message: None }
 }
 
 fn burst(rule: &str, what: &str, target: &str, direction: Direction, n: u64, threshold: u64, window: Duration) -> Finding {
@@ -230,19 +229,21 @@ fn burst(rule: &str, what: &str, target: &str, direction: Direction, n: u64, thr
     let id = AlertId::new(rule, target, key);
     let window_text = humantime::format_duration(window);
     if n >= threshold {
-        warning(
+        // The window itself smooths the count: it resolves at the first quiet window.
+        Finding::Active {
             id,
-            Duration::ZERO,
-            Message {
+            layer: Layer::Line,
+            severity: Severity::Warning,
+            timing: Timing { r#for: Duration::ZERO, checks: 1, resolve_checks: 1, keep_firing_for: Duration::ZERO },
+            message: Message {
                 title: format!("Burst of {what} ({key}) on {target}"),
                 text: format!("{n} {what} on the {key}stream in the last {window_text} (threshold {threshold})."),
                 fields: vec![(format!("{what} in {window_text}"), n.to_string())],
             },
-        )
+        }
     } else {
         Finding::Clear {
             id,
-            resolve_checks: 1,
             message: Some(Message {
                 title: format!("{what} ({key}) back to normal on {target}"),
                 text: format!("{n} {what} on the {key}stream in the last {window_text}."),

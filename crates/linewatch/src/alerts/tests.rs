@@ -17,7 +17,7 @@ fn active(rule: &str, layer: Layer, r#for: Duration) -> Finding {
         id: AlertId::new(rule, "home", ""),
         layer,
         severity: Severity::Critical,
-        timing: Timing { r#for, checks: 1, resolve_checks: 1 },
+        timing: Timing { r#for, checks: 1, resolve_checks: 1, keep_firing_for: Duration::ZERO },
         message: Message { title: format!("{rule} firing"), text: String::new(), fields: Vec::new() },
     }
 }
@@ -25,7 +25,6 @@ fn active(rule: &str, layer: Layer, r#for: Duration) -> Finding {
 fn clear(rule: &str) -> Finding {
     Finding::Clear {
         id: AlertId::new(rule, "home", ""),
-        resolve_checks: 1,
         message: Some(Message { title: format!("{rule} resolved"), text: String::new(), fields: Vec::new() }),
     }
 }
@@ -76,15 +75,43 @@ fn failed_checks_and_resolve_checks_count() {
         id: AlertId::new("modem_unreachable", "home", ""),
         layer: Layer::Line,
         severity: Severity::Critical,
-        timing: Timing { r#for: Duration::ZERO, checks, resolve_checks: 2 },
+        timing: Timing { r#for: Duration::ZERO, checks, resolve_checks: 2, keep_firing_for: Duration::ZERO },
         message: Message { title: "unreachable".into(), text: String::new(), fields: Vec::new() },
     };
     assert!(e.apply("site", vec![finding(3)], t(0)).is_empty());
     assert!(e.apply("site", vec![finding(3)], t(1)).is_empty());
     assert_eq!(e.apply("site", vec![finding(3)], t(2)).len(), 1);
-    let good = Finding::Clear { id: AlertId::new("modem_unreachable", "home", ""), resolve_checks: 2, message: None };
+    let good = Finding::Clear { id: AlertId::new("modem_unreachable", "home", ""), message: None };
     assert!(e.apply("site", vec![good.clone()], t(3)).is_empty(), "one good check is not enough");
     assert_eq!(e.apply("site", vec![good], t(4))[0].kind, NotificationKind::Resolved);
+}
+
+#[test]
+fn a_condition_must_stay_gone_for_its_keep_firing_time() {
+    let mut e = engine();
+    let wandering = |clear: bool| {
+        if clear {
+            Finding::Clear { id: AlertId::new("snr_low", "home", "down"), message: None }
+        } else {
+            Finding::Active {
+                id: AlertId::new("snr_low", "home", "down"),
+                layer: Layer::Line,
+                severity: Severity::Warning,
+                timing: Timing { r#for: Duration::ZERO, checks: 1, resolve_checks: 1, keep_firing_for: Duration::from_secs(900) },
+                message: Message { title: "low".into(), text: String::new(), fields: Vec::new() },
+            }
+        }
+    };
+    assert_eq!(e.apply("site", vec![wandering(false)], t(0)).len(), 1);
+    // Back and forth around the floor: still one alert, no resolve.
+    for m in 1..30 {
+        assert!(e.apply("site", vec![wandering(m % 3 == 0)], t(m)).is_empty(), "minute {m}");
+    }
+    // Gone for good: resolved once it has been gone 15 minutes.
+    for m in 30..45 {
+        assert!(e.apply("site", vec![wandering(true)], t(m)).is_empty(), "minute {m}");
+    }
+    assert_eq!(e.apply("site", vec![wandering(true)], t(45))[0].kind, NotificationKind::Resolved);
 }
 
 #[test]

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
@@ -30,7 +30,7 @@ pub struct WanMemory {
 struct Stamp(#[serde(with = "unix_seconds")] SystemTime);
 
 fn timing(d: &Debounce) -> Timing {
-    Timing { r#for: d.r#for, checks: d.checks, resolve_checks: d.resolve_checks }
+    Timing { r#for: d.r#for, checks: d.checks, resolve_checks: d.resolve_checks, keep_firing_for: Duration::ZERO }
 }
 
 fn active(config: &Debounce, id: AlertId, layer: Layer, severity: Severity, message: Message) -> Option<Finding> {
@@ -38,7 +38,7 @@ fn active(config: &Debounce, id: AlertId, layer: Layer, severity: Severity, mess
 }
 
 fn clear(config: &Debounce, id: AlertId, message: Option<Message>) -> Option<Finding> {
-    config.enabled.then_some(Finding::Clear { id, resolve_checks: config.resolve_checks, message })
+    config.enabled.then_some(Finding::Clear { id, message })
 }
 
 fn message(title: String, text: String) -> Message {
@@ -189,7 +189,7 @@ pub fn findings(config: &AlertsConfig, target: &str, at: SystemTime, reading: &W
                     id,
                     layer: Layer::Address,
                     severity: Severity::Warning,
-                    timing: Timing { r#for: config.ddns_stale.r#for, checks: 1, resolve_checks: 1 },
+                    timing: Timing { r#for: config.ddns_stale.r#for, checks: 1, resolve_checks: 1, keep_firing_for: Duration::ZERO },
                     message: Message {
                         title: format!("DDNS of {target} is stale: {} should be {expected}", ddns.host),
                         text: format!(
@@ -201,10 +201,7 @@ pub fn findings(config: &AlertsConfig, target: &str, at: SystemTime, reading: &W
                     },
                 }));
             }
-            None if ddns.error.is_none() => out.push(Some(Finding::Clear {
-                id,
-                resolve_checks: 1,
-                message: Some(message(format!("DDNS of {target} updated"), format!("{} resolves to the WAN address again.", ddns.host))),
+            None if ddns.error.is_none() => out.push(Some(Finding::Clear { id, message: Some(message(format!("DDNS of {target} updated"), format!("{} resolves to the WAN address again.", ddns.host))),
             })),
             None => {}
         }
