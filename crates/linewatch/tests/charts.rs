@@ -9,6 +9,10 @@ use linewatch::charts::{
 };
 use proptest::prelude::*;
 
+#[path = "support/chart_image.rs"]
+mod chart_image;
+use chart_image::Image;
+
 const DOWN: [u8; 3] = SERIES_COLOURS[0];
 const UP: [u8; 3] = SERIES_COLOURS[1];
 /// 2026-01-01T00:00:00Z
@@ -16,38 +20,6 @@ const START: u64 = 1_767_225_600;
 
 fn at(seconds: f64) -> SystemTime {
     UNIX_EPOCH + Duration::from_secs_f64(START as f64 + seconds)
-}
-
-struct Image {
-    width: u32,
-    height: u32,
-    rgb: Vec<u8>,
-}
-
-impl Image {
-    fn decode(png: &[u8]) -> Image {
-        let mut reader = png::Decoder::new(std::io::Cursor::new(png)).read_info().expect("a PNG");
-        let mut rgb = vec![0; reader.output_buffer_size().expect("a sane size")];
-        let info = reader.next_frame(&mut rgb).expect("a PNG frame");
-        assert_eq!(info.color_type, png::ColorType::Rgb);
-        Image { width: info.width, height: info.height, rgb }
-    }
-
-    fn pixel(&self, x: u32, y: u32) -> [u8; 3] {
-        let i = ((y * self.width + x) * 3) as usize;
-        [self.rgb[i], self.rgb[i + 1], self.rgb[i + 2]]
-    }
-
-    /// How many pixels of the plot area (below the title and legend) in columns `xs` are
-    /// (nearly) `colour`.
-    fn count(&self, xs: std::ops::Range<u32>, colour: [u8; 3]) -> usize {
-        let near = |p: [u8; 3]| p.iter().zip(colour).all(|(a, b)| a.abs_diff(b) <= 24);
-        xs.flat_map(|x| (50..self.height).map(move |y| (x, y))).filter(|&(x, y)| near(self.pixel(x, y))).count()
-    }
-
-    fn everywhere(&self, colour: [u8; 3]) -> usize {
-        self.count(0..self.width, colour)
-    }
 }
 
 fn render(spec: &ChartSpec) -> Image {
