@@ -17,7 +17,7 @@ fn thirty_days() -> ChartSpec {
                 ChartPoint { at: at(i), value, min: Some(value - 0.4), max: Some(value + 0.3) }
             })
             .collect();
-        ChartSeries { label: label.into(), points }
+        ChartSeries { colour: None, label: label.into(), points }
     };
     ChartSpec {
         title: "SNR margin".into(),

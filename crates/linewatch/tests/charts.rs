@@ -4,8 +4,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use linewatch::charts::{
-    BACKGROUND, ChartError, ChartKind, ChartPoint, ChartSeries, ChartSpec, HEIGHT, MARKER_COLOUR, Marker, SERIES_COLOURS, WIDTH,
-    render_png,
+    BACKGROUND, ChartError, ChartKind, ChartPoint, ChartSeries, ChartSpec, DOWN, HEIGHT, MARKER_COLOUR, Marker, UP, WIDTH, render_png,
 };
 use proptest::prelude::*;
 
@@ -13,8 +12,6 @@ use proptest::prelude::*;
 mod chart_image;
 use chart_image::Image;
 
-const DOWN: [u8; 3] = SERIES_COLOURS[0];
-const UP: [u8; 3] = SERIES_COLOURS[1];
 /// 2026-01-01T00:00:00Z
 const START: u64 = 1_767_225_600;
 
@@ -32,6 +29,7 @@ fn render(spec: &ChartSpec) -> Image {
 fn snr_day() -> ChartSpec {
     let series = |label: &str, base: f64| ChartSeries {
         label: label.into(),
+        colour: None,
         points: (0..288).map(|i| ChartPoint::new(at(f64::from(i) * 300.0), base + (f64::from(i) / 20.0).sin())).collect(),
     };
     ChartSpec {
@@ -121,6 +119,16 @@ fn rollups_draw_a_band_between_min_and_max() {
 }
 
 #[test]
+fn a_series_keeps_the_colour_it_asks_for() {
+    let mut spec = snr_day();
+    spec.series.remove(0);
+    spec.series[0].colour = Some(UP);
+    let image = render(&spec);
+    assert!(image.everywhere(UP) > 500);
+    assert_eq!(image.everywhere(DOWN), 0);
+}
+
+#[test]
 fn error_counts_are_stacked_bars_in_both_colours() {
     let counts = |n: f64| (0..288).map(|i| ChartPoint::new(at(f64::from(i) * 300.0), if i % 12 == 0 { n } else { 0.0 })).collect();
     let spec = ChartSpec {
@@ -129,7 +137,7 @@ fn error_counts_are_stacked_bars_in_both_colours() {
         kind: ChartKind::Bars,
         since: at(0.0),
         until: at(86_400.0),
-        series: vec![ChartSeries { label: "down".into(), points: counts(40.0) }, ChartSeries { label: "up".into(), points: counts(10.0) }],
+        series: vec![ChartSeries { colour: None, label: "down".into(), points: counts(40.0) }, ChartSeries { colour: None, label: "up".into(), points: counts(10.0) }],
         markers: vec![],
     };
     let image = render(&spec);
@@ -154,7 +162,7 @@ fn a_range_that_ends_before_it_starts_is_an_error() {
 #[test]
 fn a_single_point_and_a_constant_still_show() {
     let mut spec = snr_day();
-    spec.series = vec![ChartSeries { label: "down".into(), points: vec![ChartPoint::new(at(40_000.0), 7.3)] }];
+    spec.series = vec![ChartSeries { colour: None, label: "down".into(), points: vec![ChartPoint::new(at(40_000.0), 7.3)] }];
     assert!(render(&spec).everywhere(DOWN) > 10);
     spec.series[0].points = (0..288).map(|i| ChartPoint::new(at(f64::from(i) * 300.0), 100e6)).collect();
     let image = render(&spec);
@@ -199,7 +207,7 @@ proptest! {
             kind: if bars { ChartKind::Bars } else { ChartKind::Line },
             since: at(0.0),
             until: at(span),
-            series: vec![ChartSeries { label: "down".into(), points: down }, ChartSeries { label: "up".into(), points: up }],
+            series: vec![ChartSeries { colour: None, label: "down".into(), points: down }, ChartSeries { colour: None, label: "up".into(), points: up }],
             markers: markers.into_iter().map(|t| Marker { at: at(t), label: "retrain".into() }).collect(),
         };
         render(&spec);

@@ -32,7 +32,7 @@ pub struct ChartSpec {
     pub kind: ChartKind,
     pub since: SystemTime,
     pub until: SystemTime,
-    /// In legend order; the first two are drawn in the down and up colours.
+    /// In legend order.
     pub series: Vec<ChartSeries>,
     pub markers: Vec<Marker>,
 }
@@ -49,6 +49,8 @@ pub enum ChartKind {
 pub struct ChartSeries {
     /// For the legend, e.g. "down".
     pub label: String,
+    /// None: [`SERIES_COLOURS`] in turn, so the first two are [`DOWN`] and [`UP`].
+    pub colour: Option<[u8; 3]>,
     /// In any order; NaN, infinite and out-of-range points are skipped.
     pub points: Vec<ChartPoint>,
 }
@@ -114,16 +116,18 @@ const GRID: RGBColor = RGBColor(0x3f, 0x41, 0x47);
 const TEXT: RGBColor = RGBColor(0xdb, 0xde, 0xe1);
 const MUTED: RGBColor = RGBColor(0x94, 0x9b, 0xa4);
 pub const MARKER_COLOUR: [u8; 3] = [0xf2, 0x3f, 0x43];
-/// Blue for down, orange for up (told apart by colour-blind readers too), then others.
-pub const SERIES_COLOURS: [[u8; 3]; 6] =
-    [[0x00, 0xa8, 0xfc], [0xf0, 0xb2, 0x32], [0x23, 0xa5, 0x5a], [0xeb, 0x45, 0x9e], [0x9b, 0x84, 0xec], [0x1a, 0xbc, 0x9c]];
+/// Blue for down, orange for up: told apart by colour-blind readers too.
+pub const DOWN: [u8; 3] = [0x00, 0xa8, 0xfc];
+pub const UP: [u8; 3] = [0xf0, 0xb2, 0x32];
+pub const SERIES_COLOURS: [[u8; 3]; 6] = [DOWN, UP, [0x23, 0xa5, 0x5a], [0xeb, 0x45, 0x9e], [0x9b, 0x84, 0xec], [0x1a, 0xbc, 0x9c]];
 
 fn rgb([r, g, b]: [u8; 3]) -> RGBColor {
     RGBColor(r, g, b)
 }
 
-fn colour(series: usize) -> RGBColor {
-    rgb(SERIES_COLOURS[series % SERIES_COLOURS.len()])
+/// The colour of each series of the spec.
+fn colours(spec: &ChartSpec) -> Vec<RGBColor> {
+    spec.series.iter().enumerate().map(|(i, s)| rgb(s.colour.unwrap_or(SERIES_COLOURS[i % SERIES_COLOURS.len()]))).collect()
 }
 
 const TITLE_SIZE: f64 = 18.0;
@@ -164,6 +168,7 @@ enum Content {
 }
 
 fn draw(canvas: &Canvas, spec: &ChartSpec, since: f64, until: f64) -> Result<(), ChartError> {
+    let colours = colours(spec);
     let series: Vec<Vec<Clean>> = spec.series.iter().map(|s| data::clean(&s.points, since, until)).collect();
     let content = if series.iter().all(Vec::is_empty) {
         Content::Empty
@@ -195,7 +200,7 @@ fn draw(canvas: &Canvas, spec: &ChartSpec, since: f64, until: f64) -> Result<(),
 
     canvas.area.fill(&rgb(BACKGROUND)).map_err(draw_error)?;
     canvas.text(&spec.title, (16.0, 24.0), TITLE_SIZE, TEXT, Align::Left)?;
-    legend(canvas, spec)?;
+    legend(canvas, spec, &colours)?;
     canvas.text(&unit, (16.0, plot.top - 16.0), LABEL_SIZE, MUTED, Align::Left)?;
     canvas.text(&axis::range_caption(since, until), (plot.right, f64::from(HEIGHT) - 8.0), SMALL_SIZE, MUTED, Align::Right)?;
     time_grid(canvas, &plot)?;
@@ -210,20 +215,20 @@ fn draw(canvas: &Canvas, spec: &ChartSpec, since: f64, until: f64) -> Result<(),
                 runs.iter().map(|series| series.iter().map(|run| data::vertices(run, |t| plot.x(t))).collect()).collect();
             for (i, series) in vertices.iter().enumerate() {
                 for run in series {
-                    band(canvas, &plot, axis, run, colour(i))?;
+                    band(canvas, &plot, axis, run, colours[i])?;
                 }
             }
             markers(canvas, &plot, spec)?;
             for (i, series) in vertices.iter().enumerate() {
                 for run in series {
-                    line(canvas, &plot, axis, run, colour(i))?;
+                    line(canvas, &plot, axis, run, colours[i])?;
                 }
             }
         }
         Content::Bars { axis, width, bars } => {
             value_grid(canvas, &plot, axis)?;
             markers(canvas, &plot, spec)?;
-            stacked_bars(canvas, &plot, axis, width.seconds, bars)?;
+            stacked_bars(canvas, &plot, axis, width.seconds, bars, &colours)?;
         }
     }
     Ok(())
@@ -237,13 +242,13 @@ fn lines(series: Vec<Vec<Clean>>) -> Content {
     Content::Lines { axis: axis::y_axis(lo - room, hi + room, Y_TICKS), runs }
 }
 
-fn legend(canvas: &Canvas, spec: &ChartSpec) -> Result<(), ChartError> {
+fn legend(canvas: &Canvas, spec: &ChartSpec, colours: &[RGBColor]) -> Result<(), ChartError> {
     let mut x = f64::from(WIDTH) - 24.0;
     for (i, series) in spec.series.iter().enumerate().rev().filter(|(_, s)| !s.label.is_empty()) {
         let width = canvas.text_width(&series.label, LABEL_SIZE);
         canvas.text(&series.label, (x, 24.0), LABEL_SIZE, TEXT, Align::Right)?;
         x -= width + 8.0;
-        canvas.rect((x - 16.0, 18.0), (x, 21.0), colour(i).filled())?;
+        canvas.rect((x - 16.0, 18.0), (x, 21.0), colours[i].filled())?;
         x -= 16.0 + 20.0;
     }
     Ok(())
@@ -325,7 +330,7 @@ fn markers(canvas: &Canvas, plot: &Plot, spec: &ChartSpec) -> Result<(), ChartEr
     Ok(())
 }
 
-fn stacked_bars(canvas: &Canvas, plot: &Plot, axis: &YAxis, width: f64, bars: &[(f64, Vec<f64>)]) -> Result<(), ChartError> {
+fn stacked_bars(canvas: &Canvas, plot: &Plot, axis: &YAxis, width: f64, bars: &[(f64, Vec<f64>)], colours: &[RGBColor]) -> Result<(), ChartError> {
     for (start, sums) in bars {
         let left = plot.x(*start).max(plot.left);
         let right = plot.x(start + width).min(plot.right);
@@ -335,7 +340,7 @@ fn stacked_bars(canvas: &Canvas, plot: &Plot, axis: &YAxis, width: f64, bars: &[
         for (i, value) in sums.iter().enumerate().filter(|(_, v)| **v > 0.0) {
             let (bottom, top) = (plot.y(axis, total), plot.y(axis, total + value));
             total += value;
-            canvas.rect((left.round(), top.round()), ((right.round() - 1.0).max(left.round()), bottom.round() - 1.0), colour(i).filled())?;
+            canvas.rect((left.round(), top.round()), ((right.round() - 1.0).max(left.round()), bottom.round() - 1.0), colours[i].filled())?;
         }
     }
     Ok(())
