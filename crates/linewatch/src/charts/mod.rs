@@ -218,7 +218,6 @@ fn draw(canvas: &Canvas, spec: &ChartSpec, since: f64, until: f64) -> Result<(),
                     band(canvas, &plot, axis, run, colours[i])?;
                 }
             }
-            markers(canvas, &plot, spec)?;
             for (i, series) in vertices.iter().enumerate() {
                 for run in series {
                     line(canvas, &plot, axis, run, colours[i])?;
@@ -227,11 +226,11 @@ fn draw(canvas: &Canvas, spec: &ChartSpec, since: f64, until: f64) -> Result<(),
         }
         Content::Bars { axis, width, bars } => {
             value_grid(canvas, &plot, axis)?;
-            markers(canvas, &plot, spec)?;
             stacked_bars(canvas, &plot, axis, width.seconds, bars, &colours)?;
         }
     }
-    Ok(())
+    // On top: a retrain is where the lines jump, and must not hide behind the jump.
+    markers(canvas, &plot, spec)
 }
 
 /// Lines: each series cut into runs, and an axis over all values with a little room.
