@@ -133,6 +133,8 @@ fn colours(spec: &ChartSpec) -> Vec<RGBColor> {
 const TITLE_SIZE: f64 = 18.0;
 const LABEL_SIZE: f64 = 13.0;
 const SMALL_SIZE: f64 = 11.0;
+/// The baselines of the title and of the unit, beside which the legend goes.
+const LEGEND_ROWS: [f64; 2] = [24.0, 46.0];
 /// At most this many values on the y axis.
 const Y_TICKS: usize = 7;
 /// Bars narrower than this many pixels are summed into wider ones.
@@ -199,9 +201,9 @@ fn draw(canvas: &Canvas, spec: &ChartSpec, since: f64, until: f64) -> Result<(),
     };
 
     canvas.area.fill(&rgb(BACKGROUND)).map_err(draw_error)?;
-    canvas.text(&spec.title, (16.0, 24.0), TITLE_SIZE, TEXT, Align::Left)?;
-    legend(canvas, spec, &colours)?;
-    canvas.text(&unit, (16.0, plot.top - 16.0), LABEL_SIZE, MUTED, Align::Left)?;
+    canvas.text(&spec.title, (16.0, LEGEND_ROWS[0]), TITLE_SIZE, TEXT, Align::Left)?;
+    legend(canvas, spec, &colours, &unit)?;
+    canvas.text(&unit, (16.0, LEGEND_ROWS[1]), LABEL_SIZE, MUTED, Align::Left)?;
     canvas.text(&axis::range_caption(since, until), (plot.right, f64::from(HEIGHT) - 8.0), SMALL_SIZE, MUTED, Align::Right)?;
     time_grid(canvas, &plot)?;
     match &content {
@@ -241,14 +243,33 @@ fn lines(series: Vec<Vec<Clean>>) -> Content {
     Content::Lines { axis: axis::y_axis(lo - room, hi + room, Y_TICKS), runs }
 }
 
-fn legend(canvas: &Canvas, spec: &ChartSpec, colours: &[RGBColor]) -> Result<(), ChartError> {
-    let mut x = f64::from(WIDTH) - 24.0;
-    for (i, series) in spec.series.iter().enumerate().rev().filter(|(_, s)| !s.label.is_empty()) {
-        let width = canvas.text_width(&series.label, LABEL_SIZE);
-        canvas.text(&series.label, (x, 24.0), LABEL_SIZE, TEXT, Align::Right)?;
-        x -= width + 8.0;
-        canvas.rect((x - 16.0, 18.0), (x, 21.0), colours[i].filled())?;
-        x -= 16.0 + 20.0;
+/// The legend, right-aligned beside the title, going on beside the unit when it would run into
+/// the title; entries that fit on neither row are left out.
+fn legend(canvas: &Canvas, spec: &ChartSpec, colours: &[RGBColor], unit: &str) -> Result<(), ChartError> {
+    const SWATCH: f64 = 16.0;
+    const SPACE: f64 = 20.0;
+    let right = f64::from(WIDTH) - 24.0;
+    let room = [right - 40.0 - canvas.text_width(&spec.title, TITLE_SIZE), right - 40.0 - canvas.text_width(unit, LABEL_SIZE)];
+    let mut rows: [Vec<(usize, f64)>; 2] = [Vec::new(), Vec::new()];
+    let mut row = 0;
+    for (i, series) in spec.series.iter().enumerate().filter(|(_, s)| !s.label.is_empty()) {
+        let width = SWATCH + 8.0 + canvas.text_width(&series.label, LABEL_SIZE);
+        let used = |row: &Vec<(usize, f64)>| row.iter().map(|(_, w)| w + SPACE).sum::<f64>();
+        if used(&rows[row]) + width > room[row] {
+            row += 1;
+        }
+        if row == rows.len() || used(&rows[row]) + width > room[row] {
+            break;
+        }
+        rows[row].push((i, width));
+    }
+    for (entries, baseline) in rows.iter().zip(LEGEND_ROWS) {
+        let mut x = right - entries.iter().map(|(_, w)| w + SPACE).sum::<f64>() + SPACE;
+        for &(i, width) in entries {
+            canvas.rect((x, baseline - 6.0), (x + SWATCH, baseline - 3.0), colours[i].filled())?;
+            canvas.text(&spec.series[i].label, (x + SWATCH + 8.0, baseline), LABEL_SIZE, TEXT, Align::Left)?;
+            x += width + SPACE;
+        }
     }
     Ok(())
 }
@@ -315,31 +336,34 @@ fn markers(canvas: &Canvas, plot: &Plot, spec: &ChartSpec) -> Result<(), ChartEr
         .filter_map(|m| data::seconds(m.at).filter(|t| (plot.since..=plot.until).contains(t)).map(|t| (t, m.label.as_str())))
         .collect();
     times.sort_by(|a, b| a.0.total_cmp(&b.0));
-    // Labels only where they do not run into the previous one.
-    let mut free_from = f64::NEG_INFINITY;
-    for (t, label) in times {
-        let x = plot.x(t).round();
+    let xs: Vec<f64> = times.iter().map(|(t, _)| plot.x(*t).round()).collect();
+    for &x in &xs {
         canvas.rect((x, plot.top), (x, plot.bottom), rgb(MARKER_COLOUR).filled())?;
-        let width = canvas.text_width(label, SMALL_SIZE);
-        if x >= free_from && x + 4.0 + width <= plot.right {
+    }
+    // A label only where it runs into neither the previous label nor the next line.
+    let mut free_from = f64::NEG_INFINITY;
+    for (i, (_, label)) in times.iter().enumerate() {
+        let (x, end) = (xs[i], xs[i] + 4.0 + canvas.text_width(label, SMALL_SIZE));
+        let next = xs[i + 1..].iter().find(|&&next| next > x).copied().unwrap_or(f64::INFINITY);
+        if x >= free_from && end + 2.0 <= next.min(plot.right) {
             canvas.text(label, (x + 4.0, plot.top + 11.0), SMALL_SIZE, rgb(MARKER_COLOUR), Align::Left)?;
-            free_from = x + width + 12.0;
+            free_from = end + 8.0;
         }
     }
     Ok(())
 }
 
 fn stacked_bars(canvas: &Canvas, plot: &Plot, axis: &YAxis, width: f64, bars: &[(f64, Vec<f64>)], colours: &[RGBColor]) -> Result<(), ChartError> {
+    // A pixel of background between bars wide enough to spare it; all bars alike.
+    let gap = if plot.x(plot.since + width) - plot.left >= 5.0 { 1.0 } else { 0.0 };
     for (start, sums) in bars {
-        let left = plot.x(*start).max(plot.left);
-        let right = plot.x(start + width).min(plot.right);
-        // A pixel of background between bars, when they are wide enough to spare it.
-        let right = if right - left >= 4.0 { right - 1.0 } else { right };
+        let left = plot.x(*start).round().max(plot.left);
+        let right = (plot.x(start + width).round() - 1.0 - gap).min(plot.right).max(left);
         let mut total = 0.0;
         for (i, value) in sums.iter().enumerate().filter(|(_, v)| **v > 0.0) {
             let (bottom, top) = (plot.y(axis, total), plot.y(axis, total + value));
             total += value;
-            canvas.rect((left.round(), top.round()), ((right.round() - 1.0).max(left.round()), bottom.round() - 1.0), colours[i].filled())?;
+            canvas.rect((left, top.round()), (right, bottom.round() - 1.0), colours[i].filled())?;
         }
     }
     Ok(())
