@@ -9,6 +9,7 @@
 
 mod axis;
 mod data;
+pub mod metric;
 
 use std::sync::OnceLock;
 use std::time::SystemTime;
