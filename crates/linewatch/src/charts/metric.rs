@@ -8,7 +8,7 @@ use std::time::SystemTime;
 
 use xdsl::Direction;
 
-use super::{ChartKind, ChartPoint, ChartSeries, ChartSpec, Marker, WIDTH};
+use super::{ChartKind, ChartPoint, ChartSeries, ChartSpec, DOWN, Marker, UP, WIDTH};
 use crate::derive::{Event, EventKind};
 use crate::store::{self, Query, SeriesData, SeriesKind, Store, StoreError};
 
@@ -67,11 +67,17 @@ pub fn from_store(target: &str, metric: &str, since: SystemTime, until: SystemTi
     let kind = if series.iter().any(|s| s.kind == SeriesKind::Delta) { ChartKind::Bars } else { ChartKind::Line };
     let mut ordered: Vec<&SeriesData> = series.iter().collect();
     ordered.sort_by(|a, b| direction_order(a.direction, b.direction));
+    // Down blue and up orange, unless several series share a direction (error kinds).
+    let by_direction = Direction::BOTH.iter().all(|d| series.iter().filter(|s| s.direction == Some(*d)).count() <= 1);
     let scale = presentation.scale;
     let series = ordered
         .into_iter()
         .map(|s| ChartSeries {
             label: label(s),
+            colour: s.direction.filter(|_| by_direction).map(|d| match d {
+                Direction::Down => DOWN,
+                Direction::Up => UP,
+            }),
             points: s
                 .points
                 .iter()
@@ -168,6 +174,7 @@ mod tests {
         assert_eq!((spec.unit.as_str(), spec.kind), ("Mb/s", ChartKind::Line));
         let labels: Vec<&str> = spec.series.iter().map(|s| s.label.as_str()).collect();
         assert_eq!(labels, ["down", "up"]);
+        assert_eq!((spec.series[0].colour, spec.series[1].colour), (Some(DOWN), Some(UP)));
         assert_eq!(spec.series[0].points, [ChartPoint { at: at(0), value: 95.0, min: Some(90.0), max: Some(100.0) }]);
         assert_eq!(spec.series[1].points, [ChartPoint::new(at(0), 40.0)]);
         assert_eq!(spec.markers, [Marker { at: at(60), label: "retrain".into() }]);
@@ -176,10 +183,12 @@ mod tests {
     #[test]
     fn counters_are_bars_of_their_sums_labelled_by_what_tells_them_apart() {
         let errored = series(&[("err", "errored"), ("loc", "near")], Some(Direction::Down), SeriesKind::Delta, vec![point(at(0), 10, 0.0, 0.5, 2.0, 5.0)]);
-        let spec = from_store("line", "dsl_error_seconds_total", at(0), at(3600), &[errored], &[]);
+        let severely = series(&[("err", "severely errored"), ("loc", "near")], Some(Direction::Down), SeriesKind::Delta, vec![]);
+        let spec = from_store("line", "dsl_error_seconds_total", at(0), at(3600), &[errored, severely], &[]);
         assert_eq!((spec.kind, spec.unit.as_str()), (ChartKind::Bars, "seconds"));
         assert_eq!(spec.series[0].label, "down · errored");
         assert_eq!(spec.series[0].points, [ChartPoint::new(at(0), 5.0)]);
+        assert_eq!(spec.series[1].colour, None, "two series of one direction take the palette");
     }
 
     #[test]
