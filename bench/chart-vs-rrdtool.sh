@@ -27,7 +27,9 @@ fi
 
 echo "== building linewatch (optimised, as cargo bench does)"
 cargo build -q --profile bench -p linewatch --bin linewatch
-linewatch="${CARGO_TARGET_DIR:-target}/release/linewatch"
+# A copy: other checkouts sharing the target directory may build over it meanwhile.
+linewatch=$out/linewatch
+cp "${CARGO_TARGET_DIR:-target}/release/linewatch" "$linewatch"
 
 # The last 30 days of the simulated year; the target is the simulation's ("line").
 metric=dsl_signal_to_noise_margin_db
