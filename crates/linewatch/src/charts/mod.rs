@@ -74,7 +74,7 @@ pub struct Marker {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ChartError {
-    #[error("the chart's range is empty: it ends ({until}) before it starts ({since})")]
+    #[error("the chart's range is empty: it must end after it starts (from {since} to {until})")]
     EmptyRange { since: String, until: String },
     #[error("the chart's range must lie between the years 1970 and 9999")]
     OutOfRange,
