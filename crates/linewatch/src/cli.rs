@@ -11,7 +11,7 @@ use xdsl::{Dialect, Direction, LineReading, ParseError};
 
 use crate::config::Config;
 use crate::devices::driver::Modem;
-use crate::{history, render};
+use crate::{charts, history, render};
 
 /// Input larger than this is not modem output.
 const MAX_INPUT_BYTES: u64 = 64 * 1024 * 1024;
@@ -106,6 +106,26 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Draws a metric of a target over time as a PNG chart, as Discord's /graph shows it.
+    #[command(after_help = "WHEN is a duration back from now (7d, 36h, 90min) or an RFC 3339 time (2024-05-01T10:00:00Z, UTC without a zone).")]
+    Chart {
+        /// The target's (modem's) name.
+        target: String,
+        /// The metric as on /metrics, e.g. dsl_signal_to_noise_margin_db.
+        metric: String,
+        /// Only this direction (counters: near is down, far is up).
+        #[arg(long, value_name = "down|up", value_parser = history::parse_direction)]
+        direction: Option<Direction>,
+        /// From when [default: 24h].
+        #[arg(long, value_name = "WHEN", value_parser = history::parse_when)]
+        since: Option<SystemTime>,
+        /// Until when [default: now].
+        #[arg(long, value_name = "WHEN", value_parser = history::parse_when)]
+        until: Option<SystemTime>,
+        /// Where to write the PNG; `-` writes it to standard output.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
     /// Simulators to try linewatch without the real devices.
     #[command(subcommand)]
     Sim(SimCommand),
@@ -164,11 +184,16 @@ pub fn run() -> ExitCode {
             }
         }
         Command::History { target, metric, direction, since, until, max_points, csv, json } => {
-            let until = until.unwrap_or_else(SystemTime::now);
+            let (since, until) = history_range(since, until);
             let format = if csv { history::Format::Csv } else if json { history::Format::Json } else { history::Format::Table };
-            let since = since.unwrap_or_else(|| until.checked_sub(history::DEFAULT_SINCE).unwrap_or(until));
             let request = history::Request { target, metric, direction, since, until, max_points, format };
             data_dir_to_read(&cli.config, cli.data_dir.as_deref()).and_then(|dir| history::run(&dir, &request)).map(|()| ExitCode::SUCCESS)
+        }
+        Command::Chart { target, metric, direction, since, until, out } => {
+            let (since, until) = history_range(since, until);
+            data_dir_to_read(&cli.config, cli.data_dir.as_deref())
+                .and_then(|dir| chart(&dir, &target, &metric, direction, since, until, &out))
+                .map(|()| ExitCode::SUCCESS)
         }
     };
     match result {
@@ -456,6 +481,23 @@ fn show(json: &str, table: &str, footer: &str, output: PollOutput, next: Option<
     }
     stdout.flush()?;
     Ok(())
+}
+
+/// `--since` and `--until` of `history` and `chart`: the last day by default.
+fn history_range(since: Option<SystemTime>, until: Option<SystemTime>) -> (SystemTime, SystemTime) {
+    let until = until.unwrap_or_else(SystemTime::now);
+    (since.unwrap_or_else(|| until.checked_sub(history::DEFAULT_SINCE).unwrap_or(until)), until)
+}
+
+/// Writes the chart of a metric from the store in `data_dir` to `out` (`-`: standard output).
+fn chart(data_dir: &Path, target: &str, metric: &str, direction: Option<Direction>, since: SystemTime, until: SystemTime, out: &Path) -> anyhow::Result<()> {
+    let store = charts::metric::open_store(data_dir)?;
+    let png = charts::metric::render_from_store(&store, target, metric, direction, since, until)?;
+    if out.as_os_str() == "-" {
+        std::io::stdout().lock().write_all(&png).context("cannot write the chart to standard output")
+    } else {
+        std::fs::write(out, png).with_context(|| format!("cannot write the chart to {}", out.display()))
+    }
 }
 
 /// Where to read state from: `--data-dir` needs no config file.

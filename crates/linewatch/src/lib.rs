@@ -2,6 +2,7 @@
 //! this library, so end-to-end tests can drive the same code.
 
 pub mod alerts;
+pub mod charts;
 pub mod cli;
 pub mod config;
 pub mod daemon;
