@@ -34,6 +34,9 @@ pub use rollup::Tier;
 /// The store's file in the data directory.
 pub const FILE_NAME: &str = "linewatch.db";
 
+/// The schema version this build writes (the number of migrations).
+pub const SCHEMA_VERSION: i64 = schema::MIGRATIONS.len() as i64;
+
 /// How long a reader or the writer waits for the other before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Readings outside 2000-01-01 .. 2200-01-01 come from a clock that is not set.
@@ -376,8 +379,8 @@ impl Store {
 /// The schema version of the file, refusing one from a newer build.
 fn check_version(path: &Path, conn: &Connection) -> Result<i64, StoreError> {
     let found = schema::version(conn).map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?;
-    if found > schema::latest() {
-        return Err(StoreError::TooNew { path: path.to_path_buf(), found, known: schema::latest() });
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::TooNew { path: path.to_path_buf(), found, known: SCHEMA_VERSION });
     }
     Ok(found)
 }

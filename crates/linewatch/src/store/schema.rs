@@ -74,11 +74,6 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX outbox_due ON outbox (notifier, id) WHERE delivered_at IS NULL AND failed_at IS NULL;",
 ];
 
-/// The schema version this build writes.
-pub fn latest() -> i64 {
-    MIGRATIONS.len() as i64
-}
-
 pub fn version(conn: &Connection) -> rusqlite::Result<i64> {
     conn.query_row("PRAGMA user_version", [], |row| row.get(0))
 }
