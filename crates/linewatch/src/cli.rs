@@ -49,6 +49,19 @@ enum Command {
         /// The capture; `-` or nothing reads standard input.
         file: Option<PathBuf>,
     },
+    /// Runs the whole daemon against a simulated modem and firewall, with no config: shows the
+    /// alerts a desync, a CRC burst, a PPP drop and gateway loss raise.
+    Demo {
+        /// Stop by itself after this long (e.g. 60s); default: until Ctrl-C.
+        #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+        duration: Option<Duration>,
+        /// Where /metrics is served.
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9433")]
+        http: std::net::SocketAddr,
+        /// Also send the alerts to this Discord webhook.
+        #[arg(long, value_name = "URL")]
+        discord_webhook: Option<String>,
+    },
     /// Runs the daemon: polls every target, keeps the history, raises alerts, serves /metrics.
     Run {
         /// Serve /metrics and /healthz here (instead of `[http] listen`).
@@ -165,6 +178,7 @@ pub fn run() -> ExitCode {
     let result = match cli.command {
         Command::Parse { dialect, detect: _, json, file } => parse(dialect, json, file),
         Command::Run { http } => run_daemon(&cli.config, cli.data_dir.as_deref(), http),
+        Command::Demo { duration, http, discord_webhook } => demo(crate::demo::DemoOptions { duration, http, discord_webhook }),
         Command::Init { force } => init(&cli.config, force),
         Command::CheckConfig => check_config(&cli.config),
         Command::Sim(SimCommand::Modem(args)) => crate::sim::command::run(*args),
@@ -583,5 +597,11 @@ fn run_daemon(config_path: &Path, data_dir: Option<&Path>, http: Option<std::net
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let options = crate::daemon::RunOptions { data_dir, http, extra_routes: Vec::new(), stop_after: None };
     runtime.block_on(crate::daemon::run(config, options))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn demo(options: crate::demo::DemoOptions) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(crate::demo::run(options))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -6,6 +6,7 @@ pub mod charts;
 pub mod cli;
 pub mod config;
 pub mod daemon;
+pub mod demo;
 pub mod derive;
 pub mod devices;
 pub mod export;

@@ -6,7 +6,7 @@
 //! - related alerts of one site are grouped into one *incident* (a resync, then PPP down,
 //!   then a new WAN IP, then DDNS catching up), which stays open a grace period after its
 //!   last alert resolved, so what follows is told in the same story;
-//! - a firing alert of a lower layer (the DSL line) inhibits the announcements of upper layers
+//! - a critical alert firing at a lower layer (the DSL line) inhibits the announcements of upper layers
 //!   (PPP, gateway, addresses) of the same site — but the resolve of anything that was
 //!   announced is always delivered, and one-off events (a new WAN IP) are held back, not lost:
 //!   they are told once the lower layer is back;
@@ -431,9 +431,14 @@ impl Engine {
         self.state.silences.iter().any(|s| s.covers(id, now))
     }
 
-    /// A firing alert of a lower layer of the same site explains this one.
+    /// A critical alert firing at a lower layer of the same site (the line down, the modem
+    /// unreachable, the PPP link down) explains this one. Warnings (a CRC burst, a low margin)
+    /// explain nothing above them.
     fn inhibited(&self, site: &str, layer: Layer) -> bool {
-        self.state.alerts.values().any(|a| a.site == site && a.phase == Phase::Firing && a.layer < layer)
+        self.state
+            .alerts
+            .values()
+            .any(|a| a.site == site && a.phase == Phase::Firing && a.layer < layer && a.severity == Severity::Critical)
     }
 
     /// Adds an entry to the site's open incident (opening one if needed) and makes the

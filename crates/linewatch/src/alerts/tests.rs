@@ -158,6 +158,20 @@ fn a_lower_layer_inhibits_upper_layers_but_announced_resolves_go_out() {
 }
 
 #[test]
+fn a_warning_below_inhibits_nothing() {
+    let mut e = engine();
+    let burst = Finding::Active {
+        id: AlertId::new("crc_burst", "home", "down"),
+        layer: Layer::Line,
+        severity: Severity::Warning,
+        timing: Timing { r#for: Duration::ZERO, checks: 1, resolve_checks: 1, keep_firing_for: Duration::ZERO },
+        message: Message { title: "burst".into(), text: String::new(), fields: Vec::new() },
+    };
+    e.apply("site", vec![burst], t(0));
+    assert_eq!(titles(&e.apply("site", vec![active("ppp_down", Layer::Link, Duration::ZERO)], t(1))), ["ppp_down firing"]);
+}
+
+#[test]
 fn one_incident_tells_the_whole_chain() {
     let mut e = engine();
     let resync = e.apply("site", vec![event("retrain", Layer::Line)], t(0));

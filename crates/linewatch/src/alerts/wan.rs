@@ -170,7 +170,11 @@ pub fn findings(config: &AlertsConfig, target: &str, at: SystemTime, reading: &W
                 Severity::Warning,
                 message(format!("Gateway {name} {} on {target}", substatus.as_str()), format!("{target} reports {} on its gateway {name}{figures}.", substatus.as_str())),
             ),
-            None => clear(&config.gateway_degraded, AlertId::new("gateway_degraded", target, name), None),
+            None => clear(
+                &config.gateway_degraded,
+                AlertId::new("gateway_degraded", target, name),
+                Some(message(format!("Gateway {name} back to normal on {target}"), format!("The gateway {name} answers well again{figures}."))),
+            ),
         });
     }
 
