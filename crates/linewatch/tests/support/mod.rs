@@ -53,3 +53,15 @@ pub fn wait_for_port(port: u16) {
     }
     panic!("nothing listens on port {port} after 5s");
 }
+
+/// The body of `GET http://127.0.0.1:{port}{path}` (HTTP/1.0, no client library needed), or
+/// an empty string when nothing answers.
+pub fn http_get(port: u16, path: &str) -> String {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else { return String::new() };
+    let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(5)));
+    let _ = write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    response.split_once("\r\n\r\n").map(|(_, body)| body.to_string()).unwrap_or_default()
+}
