@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 use xdsl::{Dialect, Direction, LineReading, ParseError};
 
 use crate::config::Config;
+use crate::daemon::pipeline::{Check, Pipeline};
 use crate::devices::driver::Modem;
 use crate::{charts, history, render};
 
@@ -93,6 +94,10 @@ enum Command {
         /// Time between readings, instead of the target's `interval`.
         #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
         interval: Option<Duration>,
+        /// Also keep the readings in the history (the store in the data directory), as the
+        /// daemon does.
+        #[arg(long)]
+        record: bool,
     },
     /// Shows a metric of a target over time, from the history linewatch keeps.
     #[command(after_help = "WHEN is a duration back from now (7d, 36h, 90min) or an RFC 3339 time (2024-05-01T10:00:00Z, UTC without a zone).")]
@@ -185,17 +190,9 @@ pub fn run() -> ExitCode {
         Command::Sim(SimCommand::Firewall { listen, kind, api_key_env, api_secret_env }) => {
             sim_firewall(listen, kind, api_key_env.as_deref(), api_secret_env.as_deref())
         }
-        Command::Poll { target, json, watch, count, interval } => {
-            let output = PollOutput { json, watch };
-            match Config::load(&cli.config) {
-                Ok(config) if config.firewall(&target).is_some() => poll_firewall(&config, &target, output, count, interval),
-                Ok(config) if config.modem(&target).is_err() && !config.firewalls.is_empty() => {
-                    let known: Vec<&str> = config.modems.iter().map(|m| &m.name).chain(config.firewalls.iter().map(|f| &f.name)).map(String::as_str).collect();
-                    Err(anyhow::anyhow!("no modem or firewall named {target:?}; the config has: {}", known.join(", ")))
-                }
-                Ok(_) => poll(&cli.config, cli.data_dir.as_deref(), &target, output, count, interval),
-                Err(error) => Err(error),
-            }
+        Command::Poll { target, json, watch, count, interval, record } => {
+            let options = PollOptions { output: PollOutput { json, watch }, count, interval, record };
+            poll(&cli.config, cli.data_dir.as_deref(), &target, options)
         }
         Command::History { target, metric, direction, since, until, max_points, csv, json } => {
             let (since, until) = history_range(since, until);
@@ -360,28 +357,36 @@ struct PollOutput {
 }
 
 /// Reads one modem: once, `count` times, or until Ctrl-C with `--watch`, on one session.
-fn poll(
-    config_path: &Path,
-    data_dir: Option<&Path>,
-    name: &str,
+struct PollOptions {
     output: PollOutput,
     count: Option<u64>,
     interval: Option<Duration>,
-) -> anyhow::Result<ExitCode> {
-    let config = Config::load(config_path)?;
-    let modem_config = config.modem(name)?;
-    let data_dir = config.data_dir(data_dir);
-    create_private_dir(&data_dir)?;
-    let modem = Modem::from_config(modem_config, &data_dir)?;
-    poll_loop(modem, output, count, interval.unwrap_or(modem_config.interval))
+    record: bool,
 }
 
-/// Reads one firewall: its API, then what the outside sees (`[wan]`).
-fn poll_firewall(config: &Config, name: &str, output: PollOutput, count: Option<u64>, interval: Option<Duration>) -> anyhow::Result<ExitCode> {
-    let firewall_config = config.firewall(name).expect("poll dispatches only known firewalls");
-    let firewall = crate::wan::firewall::Firewall::from_config(firewall_config)?;
-    let source = FirewallSource { name: name.to_string(), firewall, wan: config.wan.clone() };
-    poll_loop(source, output, count, interval.unwrap_or(firewall_config.interval))
+/// Reads a modem or a firewall of the config, once, `count` times or live.
+fn poll(config_path: &Path, data_dir: Option<&Path>, target: &str, options: PollOptions) -> anyhow::Result<ExitCode> {
+    let config = Config::load(config_path)?;
+    let data_dir = config.data_dir(data_dir);
+    create_private_dir(&data_dir)?;
+    let recorder = match options.record {
+        true => Some(Pipeline::open(&config, &data_dir.join(crate::store::FILE_NAME), Vec::new())?),
+        false => None,
+    };
+    if let Some(firewall_config) = config.firewall(target) {
+        let firewall = crate::wan::firewall::Firewall::from_config(firewall_config)?;
+        let source = FirewallSource { name: target.to_string(), firewall, wan: config.wan.clone() };
+        return poll_loop(source, &options, options.interval.unwrap_or(firewall_config.interval), recorder);
+    }
+    let modem_config = config.modem(target).map_err(|e| match config.firewalls.is_empty() {
+        true => e,
+        false => {
+            let known: Vec<&str> = config.modems.iter().map(|m| &m.name).chain(config.firewalls.iter().map(|f| &f.name)).map(String::as_str).collect();
+            anyhow::anyhow!("no modem or firewall named {target:?}; the config has: {}", known.join(", "))
+        }
+    })?;
+    let modem = Modem::from_config(modem_config, &data_dir)?;
+    poll_loop(modem, &options, options.interval.unwrap_or(modem_config.interval), recorder)
 }
 
 /// Something `poll` reads: a modem or a firewall.
@@ -391,6 +396,8 @@ trait PollSource {
     fn table(reading: &Self::Reading) -> String;
     /// What the live view says under the table.
     fn footer(&self) -> String;
+    /// The reading as the pipeline takes it (for `--record`).
+    fn check(&self, at: SystemTime, took: Duration, reading: Self::Reading) -> Check;
     async fn close(&mut self) {}
 }
 
@@ -410,6 +417,10 @@ impl PollSource for Modem {
             1 => format!("{} · 1 session", self.name()),
             n => format!("{} · {n} sessions", self.name()),
         }
+    }
+
+    fn check(&self, at: SystemTime, took: Duration, reading: LineReading) -> Check {
+        Check::Line { target: self.name().to_string(), at, took, result: Ok(reading) }
     }
 
     async fn close(&mut self) {
@@ -441,11 +452,17 @@ impl PollSource for FirewallSource {
     fn footer(&self) -> String {
         self.name.clone()
     }
+
+    fn check(&self, at: SystemTime, took: Duration, reading: crate::wan::WanReading) -> Check {
+        Check::Wan { target: self.name.clone(), at, took, result: Ok(reading) }
+    }
 }
 
-/// Reads once, `count` times, or until Ctrl-C with `--watch`, at `interval`, on one session.
-fn poll_loop<S: PollSource>(mut source: S, output: PollOutput, count: Option<u64>, interval: Duration) -> anyhow::Result<ExitCode> {
-    let readings = count.unwrap_or(if output.watch { u64::MAX } else { 1 });
+/// Reads once, `count` times, or until Ctrl-C with `--watch`, at `interval`, on one session;
+/// hands each reading to `recorder` when there is one.
+fn poll_loop<S: PollSource>(mut source: S, options: &PollOptions, interval: Duration, mut recorder: Option<Pipeline>) -> anyhow::Result<ExitCode> {
+    let output = options.output;
+    let readings = options.count.unwrap_or(if output.watch { u64::MAX } else { 1 });
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async move {
         let mut failed = false;
@@ -456,6 +473,7 @@ fn poll_loop<S: PollSource>(mut source: S, output: PollOutput, count: Option<u64
                 _ = ticker.tick() => {}
                 _ = tokio::signal::ctrl_c() => break,
             }
+            let (at, started) = (SystemTime::now(), std::time::Instant::now());
             let result = tokio::select! {
                 result = source.read() => result,
                 _ = tokio::signal::ctrl_c() => break,
@@ -464,6 +482,9 @@ fn poll_loop<S: PollSource>(mut source: S, output: PollOutput, count: Option<u64
                 Ok(reading) => {
                     let next = (n < readings).then_some(interval);
                     show(&serde_json::to_string(&reading)?, &S::table(&reading), &source.footer(), output, next)?;
+                    if let Some(recorder) = &mut recorder {
+                        recorder.check(source.check(at, started.elapsed(), reading))?;
+                    }
                 }
                 Err(error) if readings == 1 => {
                     source.close().await;
