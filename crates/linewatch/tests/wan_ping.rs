@@ -8,30 +8,11 @@ use linewatch::wan::GatewayStatus;
 use linewatch::wan::local;
 use linewatch::wan::ping::Pinger;
 
-/// Unprivileged ping sockets for our group, or root (raw sockets). Under `CI=true` we are root:
-/// a refusal there fails.
-fn may_ping() -> bool {
-    let range = std::fs::read_to_string("/proc/sys/net/ipv4/ping_group_range").unwrap_or_default();
-    let bounds: Vec<u32> = range.split_whitespace().filter_map(|n| n.parse().ok()).collect();
-    let gid = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("Gid:")).and_then(|l| l.split_whitespace().nth(2)?.parse::<u32>().ok()));
-    let uid_root = std::fs::read_to_string("/proc/self/status")
-        .is_ok_and(|s| s.lines().any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(2) == Some("0")));
-    let unprivileged = matches!((&bounds[..], gid), ([low, high], Some(g)) if low <= high && (*low..=*high).contains(&g));
-    if !(unprivileged || uid_root) {
-        let message = "ICMP is not allowed here: neither root nor in net.ipv4.ping_group_range";
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("{message}");
-        }
-        eprintln!("\n!!! SKIPPED: {message}\n");
-    }
-    unprivileged || uid_root
-}
+mod support;
 
 #[tokio::test]
 async fn ping_localhost_over_a_window() {
-    if !may_ping() {
+    if !support::ping_allowed() {
         return;
     }
     let targets = [("loopback".to_string(), IpAddr::from([127, 0, 0, 1]))];

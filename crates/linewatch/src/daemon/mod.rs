@@ -20,6 +20,7 @@ use crate::export::{Latest, TargetSamples, push::Pusher};
 use crate::notify::{self, Route};
 use crate::store;
 use crate::wan::firewall::Firewall;
+use crate::wan::ping::Probes;
 use pipeline::{Check, Pipeline};
 
 /// How often time-driven alert work runs (reminders, silences ending, incidents closing).
@@ -77,6 +78,17 @@ pub async fn run(config: Config, options: RunOptions) -> anyhow::Result<()> {
     for firewall_config in &config.firewalls {
         let firewall = Firewall::from_config(firewall_config)?;
         tasks.spawn(poll_firewall(firewall, config.wan.clone(), firewall_config.interval, checks_tx.clone(), stop.clone()));
+    }
+    // Without a firewall API, the WAN is watched with our own probes.
+    if config.firewalls.is_empty()
+        && let Some(wan) = &config.wan
+    {
+        match Probes::from_config(wan).await {
+            Ok(probes) => {
+                tasks.spawn(poll_probes(probes, wan.clone(), checks_tx.clone(), stop.clone()));
+            }
+            Err(e) => tracing::warn!(error = %e, "no firewall and no own WAN probes"),
+        }
     }
     drop(checks_tx);
 
@@ -213,6 +225,38 @@ async fn poll_firewall(
         let check = Check::Wan { target: firewall.name().to_string(), at, took: started.elapsed(), result };
         if checks.send(check).await.is_err() {
             break;
+        }
+    }
+}
+
+/// How often the own probes' view of the WAN is taken (the pings themselves run every
+/// `ping_interval`).
+const PROBES_REPORT: Duration = Duration::from_secs(10);
+
+/// Our own WAN probes: pings every `ping_interval`, a reading every 10 s, until told to stop.
+async fn poll_probes(mut probes: Probes, wan: crate::config::WanConfig, checks: mpsc::Sender<Check>, mut stop: watch::Receiver<bool>) {
+    let mut ping = tokio::time::interval(wan.ping_interval);
+    let mut report = tokio::time::interval(PROBES_REPORT);
+    report.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    report.tick().await;
+    loop {
+        tokio::select! {
+            _ = ping.tick() => probes.round().await,
+            _ = report.tick() => {
+                let (at, started) = (SystemTime::now(), Instant::now());
+                let result = match probes.reading() {
+                    Ok(mut reading) => {
+                        reading.observe_outside(&wan).await;
+                        Ok(reading)
+                    }
+                    Err(e) => Err(e),
+                };
+                let check = Check::Wan { target: pipeline::PROBES_TARGET.to_string(), at, took: started.elapsed(), result };
+                if checks.send(check).await.is_err() {
+                    break;
+                }
+            }
+            _ = stop.changed() => break,
         }
     }
 }
