@@ -10,7 +10,8 @@ use clap::{Parser, Subcommand};
 use xdsl::{Dialect, Direction, LineReading, ParseError};
 
 use crate::config::Config;
-use crate::daemon::pipeline::{Check, Pipeline};
+use crate::daemon::pipeline::Pipeline;
+use crate::daemon::source::{FirewallSource, Source};
 use crate::devices::driver::Modem;
 use crate::{charts, history, render};
 
@@ -375,7 +376,7 @@ fn poll(config_path: &Path, data_dir: Option<&Path>, target: &str, options: Poll
     };
     if let Some(firewall_config) = config.firewall(target) {
         let firewall = crate::wan::firewall::Firewall::from_config(firewall_config)?;
-        let source = FirewallSource { name: target.to_string(), firewall, wan: config.wan.clone() };
+        let source = FirewallSource { firewall, wan: config.wan.clone() };
         return poll_loop(source, &options, options.interval.unwrap_or(firewall_config.interval), recorder);
     }
     let modem_config = config.modem(target).map_err(|e| match config.firewalls.is_empty() {
@@ -389,25 +390,16 @@ fn poll(config_path: &Path, data_dir: Option<&Path>, target: &str, options: Poll
     poll_loop(modem, &options, options.interval.unwrap_or(modem_config.interval), recorder)
 }
 
-/// Something `poll` reads: a modem or a firewall.
-trait PollSource {
-    type Reading: serde::Serialize;
-    async fn read(&mut self) -> anyhow::Result<Self::Reading>;
+/// How `poll` shows what a source reads.
+trait Show: Source {
     fn table(reading: &Self::Reading) -> String;
     /// What the live view says under the table.
-    fn footer(&self) -> String;
-    /// The reading as the pipeline takes it (for `--record`).
-    fn check(&self, at: SystemTime, took: Duration, reading: Self::Reading) -> Check;
-    async fn close(&mut self) {}
+    fn footer(&self) -> String {
+        self.name().to_string()
+    }
 }
 
-impl PollSource for Modem {
-    type Reading = LineReading;
-
-    async fn read(&mut self) -> anyhow::Result<LineReading> {
-        Ok(Modem::read(self).await?)
-    }
-
+impl Show for Modem {
     fn table(reading: &LineReading) -> String {
         render::table(reading)
     }
@@ -418,49 +410,17 @@ impl PollSource for Modem {
             n => format!("{} · {n} sessions", self.name()),
         }
     }
-
-    fn check(&self, at: SystemTime, took: Duration, reading: LineReading) -> Check {
-        Check::Line { target: self.name().to_string(), at, took, result: Ok(reading) }
-    }
-
-    async fn close(&mut self) {
-        Modem::close(self).await;
-    }
 }
 
-struct FirewallSource {
-    name: String,
-    firewall: crate::wan::firewall::Firewall,
-    wan: Option<crate::config::WanConfig>,
-}
-
-impl PollSource for FirewallSource {
-    type Reading = crate::wan::WanReading;
-
-    async fn read(&mut self) -> anyhow::Result<crate::wan::WanReading> {
-        let mut reading = self.firewall.read().await?;
-        if let Some(wan) = &self.wan {
-            reading.observe_outside(wan).await;
-        }
-        Ok(reading)
-    }
-
+impl Show for FirewallSource {
     fn table(reading: &crate::wan::WanReading) -> String {
         crate::wan::render::table(reading)
-    }
-
-    fn footer(&self) -> String {
-        self.name.clone()
-    }
-
-    fn check(&self, at: SystemTime, took: Duration, reading: crate::wan::WanReading) -> Check {
-        Check::Wan { target: self.name.clone(), at, took, result: Ok(reading) }
     }
 }
 
 /// Reads once, `count` times, or until Ctrl-C with `--watch`, at `interval`, on one session;
 /// hands each reading to `recorder` when there is one.
-fn poll_loop<S: PollSource>(mut source: S, options: &PollOptions, interval: Duration, mut recorder: Option<Pipeline>) -> anyhow::Result<ExitCode> {
+fn poll_loop<S: Show>(mut source: S, options: &PollOptions, interval: Duration, mut recorder: Option<Pipeline>) -> anyhow::Result<ExitCode> {
     let output = options.output;
     let readings = options.count.unwrap_or(if output.watch { u64::MAX } else { 1 });
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
@@ -483,16 +443,16 @@ fn poll_loop<S: PollSource>(mut source: S, options: &PollOptions, interval: Dura
                     let next = (n < readings).then_some(interval);
                     show(&serde_json::to_string(&reading)?, &S::table(&reading), &source.footer(), output, next)?;
                     if let Some(recorder) = &mut recorder {
-                        recorder.check(source.check(at, started.elapsed(), reading))?;
+                        recorder.check(source.check(at, started.elapsed(), Ok(reading)))?;
                     }
                 }
                 Err(error) if readings == 1 => {
                     source.close().await;
-                    return Err(error);
+                    anyhow::bail!("{error}");
                 }
                 Err(error) => {
                     failed = true;
-                    eprintln!("{} {error:#}", humantime::format_rfc3339_seconds(SystemTime::now()));
+                    eprintln!("{} {error}", humantime::format_rfc3339_seconds(SystemTime::now()));
                 }
             }
         }

@@ -5,6 +5,7 @@
 
 pub mod delivery;
 pub mod pipeline;
+pub mod source;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -22,6 +23,7 @@ use crate::store;
 use crate::wan::firewall::Firewall;
 use crate::wan::ping::Probes;
 use pipeline::{Check, Pipeline};
+use source::{FirewallSource, Source};
 
 /// How often time-driven alert work runs (reminders, silences ending, incidents closing).
 const TICK: Duration = Duration::from_secs(10);
@@ -73,11 +75,11 @@ pub async fn run(config: Config, options: RunOptions) -> anyhow::Result<()> {
     let (checks_tx, mut checks) = mpsc::channel::<Check>(64);
     for modem_config in &config.modems {
         let modem = Modem::from_config(modem_config, &options.data_dir)?;
-        tasks.spawn(poll_modem(modem, modem_config.interval, checks_tx.clone(), stop.clone()));
+        tasks.spawn(poll(modem, modem_config.interval, checks_tx.clone(), stop.clone()));
     }
     for firewall_config in &config.firewalls {
-        let firewall = Firewall::from_config(firewall_config)?;
-        tasks.spawn(poll_firewall(firewall, config.wan.clone(), firewall_config.interval, checks_tx.clone(), stop.clone()));
+        let source = FirewallSource { firewall: Firewall::from_config(firewall_config)?, wan: config.wan.clone() };
+        tasks.spawn(poll(source, firewall_config.interval, checks_tx.clone(), stop.clone()));
     }
     // Without a firewall API, the WAN is watched with our own probes.
     if config.firewalls.is_empty()
@@ -167,8 +169,8 @@ async fn shutdown_signal() {
     }
 }
 
-/// Reads one modem at its interval, on one session, until told to stop.
-async fn poll_modem(mut modem: Modem, interval: Duration, checks: mpsc::Sender<Check>, mut stop: watch::Receiver<bool>) {
+/// Reads one target at its interval, on one session, until told to stop.
+async fn poll<S: Source + Send>(mut source: S, interval: Duration, checks: mpsc::Sender<Check>, mut stop: watch::Receiver<bool>) {
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -178,55 +180,17 @@ async fn poll_modem(mut modem: Modem, interval: Duration, checks: mpsc::Sender<C
         }
         let (at, started) = (SystemTime::now(), Instant::now());
         let result = tokio::select! {
-            result = modem.read() => result,
+            result = source.read() => result,
             _ = stop.changed() => break,
         };
         if let Err(e) = &result {
-            tracing::warn!(modem = modem.name(), error = %e, "reading failed");
+            tracing::warn!(target = source.name(), error = %e, "reading failed");
         }
-        let check = Check::Line { target: modem.name().to_string(), at, took: started.elapsed(), result };
-        if checks.send(check).await.is_err() {
+        if checks.send(source.check(at, started.elapsed(), result)).await.is_err() {
             break;
         }
     }
-    modem.close().await;
-}
-
-/// Reads one firewall (and what the outside sees) at its interval, until told to stop.
-async fn poll_firewall(
-    mut firewall: Firewall,
-    wan: Option<crate::config::WanConfig>,
-    interval: Duration,
-    checks: mpsc::Sender<Check>,
-    mut stop: watch::Receiver<bool>,
-) {
-    let mut ticker = tokio::time::interval(interval);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = ticker.tick() => {}
-            _ = stop.changed() => break,
-        }
-        let (at, started) = (SystemTime::now(), Instant::now());
-        let read = async {
-            let mut reading = firewall.read().await?;
-            if let Some(wan) = &wan {
-                reading.observe_outside(wan).await;
-            }
-            Ok::<_, crate::wan::firewall::FirewallError>(reading)
-        };
-        let result = tokio::select! {
-            result = read => result.map_err(|e| e.to_string()),
-            _ = stop.changed() => break,
-        };
-        if let Err(e) = &result {
-            tracing::warn!(firewall = firewall.name(), error = %e, "reading failed");
-        }
-        let check = Check::Wan { target: firewall.name().to_string(), at, took: started.elapsed(), result };
-        if checks.send(check).await.is_err() {
-            break;
-        }
-    }
+    source.close().await;
 }
 
 /// How often the own probes' view of the WAN is taken (the pings themselves run every
