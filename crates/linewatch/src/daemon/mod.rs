@@ -1,11 +1,13 @@
 //! `linewatch run`: one poller task per target at its interval, the pipeline (the one writer),
 //! one delivery task per notifier draining the outbox, the exports, and the HTTP endpoint
-//! (`/metrics`, `/healthz`). One target failing never stops the others; SIGTERM/SIGINT stop
-//! everything gracefully.
+//! (`/metrics`, `/healthz`) and the Discord bot. One target failing never stops the others;
+//! SIGTERM/SIGINT stop everything gracefully.
 
+pub mod control;
 pub mod delivery;
 pub mod pipeline;
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -20,6 +22,7 @@ use crate::export::{Latest, TargetSamples, push::Pusher};
 use crate::notify::{self, Route};
 use crate::store;
 use crate::wan::firewall::Firewall;
+use control::{Control, ModemAction, ModemRequest, PipelineRequest, Status};
 use pipeline::{Check, Pipeline};
 
 /// How often time-driven alert work runs (reminders, silences ending, incidents closing).
@@ -42,6 +45,7 @@ pub async fn run(config: Config, options: RunOptions) -> anyhow::Result<()> {
     let store_path = options.data_dir.join(store::FILE_NAME);
     let mut routes = notify::routes(&config.notifiers)?;
     routes.extend(options.extra_routes);
+
     if routes.is_empty() {
         routes.push(Route {
             routing: notify::Routing { name: "console".into(), min_severity: crate::alerts::Severity::Info },
@@ -68,17 +72,26 @@ pub async fn run(config: Config, options: RunOptions) -> anyhow::Result<()> {
         tasks.spawn(delivery::run(route, store_path.clone(), wake.clone(), stop.clone()));
     }
 
-    // Pollers.
+    // Pollers, each taking requests (read now, resync, reboot) beside its schedule.
     let (checks_tx, mut checks) = mpsc::channel::<Check>(64);
+    let mut modem_requests = HashMap::new();
     for modem_config in &config.modems {
         let modem = Modem::from_config(modem_config, &options.data_dir)?;
-        tasks.spawn(poll_modem(modem, modem_config.interval, checks_tx.clone(), stop.clone()));
+        let (requests_tx, requests) = mpsc::channel::<ModemRequest>(8);
+        modem_requests.insert(modem_config.name.clone(), requests_tx);
+        tasks.spawn(poll_modem(modem, modem_config.interval, requests, checks_tx.clone(), stop.clone()));
     }
     for firewall_config in &config.firewalls {
         let firewall = Firewall::from_config(firewall_config)?;
         tasks.spawn(poll_firewall(firewall, config.wan.clone(), firewall_config.interval, checks_tx.clone(), stop.clone()));
     }
     drop(checks_tx);
+
+    // What the daemon knows and takes requests through, for the front ends.
+    let status = Arc::new(Status::default());
+    status.alerts(pipeline.engine(), SystemTime::now());
+    let (pipeline_tx, mut pipeline_requests) = mpsc::channel::<PipelineRequest>(8);
+    let _control = Control::new(status.clone(), store_path.clone(), modem_requests, pipeline_tx);
 
     // HTTP.
     if let Some(addr) = options.http.or(config.http.listen) {
@@ -103,13 +116,22 @@ pub async fn run(config: Config, options: RunOptions) -> anyhow::Result<()> {
     loop {
         let step = tokio::select! {
             check = checks.recv() => match check {
-                Some(check) => pipeline.check(check),
+                Some(check) => {
+                    status.record(&check);
+                    pipeline.check(check)
+                }
                 None => break,
             },
             _ = ticker.tick() => pipeline.tick(SystemTime::now()),
+            Some(request) = pipeline_requests.recv() => {
+                answer(&mut pipeline, request);
+                status.alerts(pipeline.engine(), SystemTime::now());
+                continue;
+            }
             _ = shutdown_signal() => break,
             _ = until(deadline) => break,
         };
+        status.alerts(pipeline.engine(), SystemTime::now());
         match step {
             Ok(stepped) => {
                 if !stepped.notifications.is_empty() {
@@ -136,6 +158,19 @@ pub async fn run(config: Config, options: RunOptions) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Silences asked for from outside, persisted by the pipeline at once.
+fn answer(pipeline: &mut Pipeline, request: PipelineRequest) {
+    let now = SystemTime::now();
+    match request {
+        PipelineRequest::Silence { rule, until, by, reply } => {
+            let _ = reply.send(pipeline.silence(rule, None, until, &by, now));
+        }
+        PipelineRequest::Unsilence { rule, reply } => {
+            let _ = reply.send(pipeline.unsilence(rule.as_deref(), now));
+        }
+    }
+}
+
 async fn until(deadline: Option<Instant>) {
     match deadline {
         Some(deadline) => tokio::time::sleep_until(deadline.into()).await,
@@ -155,26 +190,51 @@ async fn shutdown_signal() {
     }
 }
 
-/// Reads one modem at its interval, on one session, until told to stop.
-async fn poll_modem(mut modem: Modem, interval: Duration, checks: mpsc::Sender<Check>, mut stop: watch::Receiver<bool>) {
+/// Reads one modem at its interval, on one session, until told to stop; between readings it
+/// takes requests: a reading now, a resync, a reboot (it holds the session they need).
+async fn poll_modem(
+    mut modem: Modem,
+    interval: Duration,
+    mut requests: mpsc::Receiver<ModemRequest>,
+    checks: mpsc::Sender<Check>,
+    mut stop: watch::Receiver<bool>,
+) {
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        tokio::select! {
-            _ = ticker.tick() => {}
-            _ = stop.changed() => break,
-        }
-        let (at, started) = (SystemTime::now(), Instant::now());
-        let result = tokio::select! {
-            result = modem.read() => result,
+        let request = tokio::select! {
+            _ = ticker.tick() => None,
+            Some(request) = requests.recv() => Some(request),
             _ = stop.changed() => break,
         };
-        if let Err(e) = &result {
-            tracing::warn!(modem = modem.name(), error = %e, "reading failed");
-        }
-        let check = Check::Line { target: modem.name().to_string(), at, took: started.elapsed(), result };
-        if checks.send(check).await.is_err() {
-            break;
+        let action = request.as_ref().map_or(ModemAction::Read, |r| r.action);
+        let (at, started) = (SystemTime::now(), Instant::now());
+        if action == ModemAction::Read {
+            let result = tokio::select! {
+                result = modem.read() => result,
+                _ = stop.changed() => break,
+            };
+            if let Err(e) = &result {
+                tracing::warn!(modem = modem.name(), error = %e, "reading failed");
+            }
+            if let Some(request) = request {
+                let _ = request.reply.send(result.as_ref().map(|r| Some(r.clone())).map_err(|e| e.to_string()));
+            }
+            let check = Check::Line { target: modem.name().to_string(), at, took: started.elapsed(), result };
+            if checks.send(check).await.is_err() {
+                break;
+            }
+        } else {
+            let done = tokio::select! {
+                done = async { if action == ModemAction::Resync { modem.resync().await } else { modem.reboot().await } } => done,
+                _ = stop.changed() => break,
+            };
+            tracing::info!(modem = modem.name(), ?action, outcome = ?done.as_ref().map_err(|e| e.to_string()), "asked for");
+            if let Some(request) = request {
+                let _ = request.reply.send(done.map(|()| None).map_err(|e| e.to_string()));
+            }
+            // The line is down or the modem away now: the next readings show how it comes back.
+            ticker.reset_after(Duration::from_secs(1).min(interval));
         }
     }
     modem.close().await;
