@@ -616,7 +616,7 @@ fn run_daemon(config_path: &Path, data_dir: Option<&Path>, http: Option<std::net
     let data_dir = config.data_dir(data_dir);
     create_private_dir(&data_dir)?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let options = crate::daemon::RunOptions { data_dir, http, extra_routes: Vec::new(), stop_after: None };
+    let options = crate::daemon::RunOptions { data_dir, http, extra_routes: Vec::new(), stop_after: None, bot: Default::default() };
     runtime.block_on(crate::daemon::run(config, options))?;
     Ok(ExitCode::SUCCESS)
 }

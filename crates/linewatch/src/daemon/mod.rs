@@ -37,6 +37,8 @@ pub struct RunOptions {
     pub extra_routes: Vec<Route>,
     /// Stop by itself after this long (the demo's `--duration`).
     pub stop_after: Option<Duration>,
+    /// How the Discord bot of `[discord]` behaves (its timeouts, shortened in tests).
+    pub bot: crate::discord::BotOptions,
 }
 
 /// Runs the daemon until SIGTERM/SIGINT (or `stop_after`).
@@ -45,7 +47,13 @@ pub async fn run(config: Config, options: RunOptions) -> anyhow::Result<()> {
     let store_path = options.data_dir.join(store::FILE_NAME);
     let mut routes = notify::routes(&config.notifiers)?;
     routes.extend(options.extra_routes);
-
+    let bot = match &config.discord {
+        Some(discord) => Some(crate::discord::Bot::new(discord, &config, store_path.clone(), options.bot)?),
+        None => None,
+    };
+    if let Some(route) = bot.as_ref().and_then(crate::discord::Bot::alert_route) {
+        routes.push(route);
+    }
     if routes.is_empty() {
         routes.push(Route {
             routing: notify::Routing { name: "console".into(), min_severity: crate::alerts::Severity::Info },
@@ -87,11 +95,14 @@ pub async fn run(config: Config, options: RunOptions) -> anyhow::Result<()> {
     }
     drop(checks_tx);
 
-    // What the daemon knows and takes requests through, for the front ends.
+    // The Discord bot, driving the daemon through `Control`.
     let status = Arc::new(Status::default());
     status.alerts(pipeline.engine(), SystemTime::now());
     let (pipeline_tx, mut pipeline_requests) = mpsc::channel::<PipelineRequest>(8);
-    let _control = Control::new(status.clone(), store_path.clone(), modem_requests, pipeline_tx);
+    if let Some(bot) = bot {
+        let control = Control::new(status.clone(), store_path.clone(), modem_requests, pipeline_tx);
+        tasks.spawn(bot.run(control, stop.clone()));
+    }
 
     // HTTP.
     if let Some(addr) = options.http.or(config.http.listen) {
