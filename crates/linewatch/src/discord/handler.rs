@@ -20,7 +20,7 @@ use crate::charts::metric::render_from_store;
 use crate::daemon::control::{Control, Latest, ModemAction};
 use crate::metrics::counter_metric;
 use crate::notify::discord::relative_time;
-use crate::store::{AuditEntry, BotRecords, Store};
+use crate::store::{AuditEntry, BotRecords, Store, StoreError};
 
 const EPHEMERAL: u64 = 64;
 /// At most this many embeds in one message (Discord: 10).
@@ -80,6 +80,20 @@ impl Ctx {
         .map_err(|e| format!("the query failed: {e}"))?
     }
 
+    /// Runs `f` on the bot's records (audit log), off the async threads.
+    async fn with_records<T: Send + 'static>(self: &Arc<Self>, f: impl FnOnce(&BotRecords) -> Result<T, StoreError> + Send + 'static) -> Result<T, String> {
+        let ctx = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut records = ctx.records.lock().unwrap_or_else(|e| e.into_inner());
+            if records.is_none() {
+                *records = Some(BotRecords::open(&ctx.control.store_path).map_err(|e| e.to_string())?);
+            }
+            f(records.as_ref().expect("just opened")).map_err(|e| format!("the audit log: {e}"))
+        })
+        .await
+        .map_err(|e| format!("the audit log: {e}"))?
+    }
+
     /// Writes to the audit log (a failure is logged: the action itself goes on).
     async fn audit(self: &Arc<Self>, who: &Who, action: &str, target: &str, allowed: bool, detail: &str) {
         let entry = AuditEntry {
@@ -92,16 +106,7 @@ impl Ctx {
             detail: detail.to_string(),
         };
         tracing::info!(user = %entry.user_name, user_id = entry.user_id, action, target, allowed, detail, "audit");
-        let ctx = self.clone();
-        let written = tokio::task::spawn_blocking(move || {
-            let mut records = ctx.records.lock().unwrap_or_else(|e| e.into_inner());
-            if records.is_none() {
-                *records = Some(BotRecords::open(&ctx.control.store_path).map_err(|e| e.to_string())?);
-            }
-            records.as_ref().expect("just opened").audit(&entry).map_err(|e| e.to_string())
-        })
-        .await;
-        if let Ok(Err(e)) | Err(e) = written.map_err(|e| e.to_string()) {
+        if let Err(e) = self.with_records(move |records| records.audit(&entry)).await {
             tracing::error!(error = %e, "cannot write the audit log");
         }
     }
@@ -512,10 +517,7 @@ async fn audit(ctx: &Arc<Ctx>, reply: &mut Reply, who: &Who, n: Option<i64>) -> 
     }
     reply.defer(true).await?;
     let n = n.unwrap_or(15).clamp(1, 50) as usize;
-    let store_path = ctx.control.store_path.clone();
-    let entries = tokio::task::spawn_blocking(move || BotRecords::open(&store_path).and_then(|r| r.recent_audit(n)).map_err(|e| e.to_string()))
-        .await
-        .map_err(|e| e.to_string())??;
+    let entries = ctx.with_records(move |records| records.recent_audit(n)).await?;
     reply.edit(&views::message(vec![views::audit(&entries)]), &[]).await
 }
 

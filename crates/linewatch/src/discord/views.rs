@@ -87,7 +87,7 @@ pub fn line_status(target: &str, latest: Option<&Latest<LineReading>>, firing: &
     let mode: Vec<String> =
         [reading.mode.map(|m| m.as_str().to_string()), reading.profile.as_ref().map(|p| format!("profile {p}"))].into_iter().flatten().collect();
     let state = if mode.is_empty() { state } else { format!("{state} · {}", mode.join(" ")) };
-    let d = |dir: Direction| reading.direction(dir).clone();
+    let d = |dir: Direction| reading.direction(dir);
     let mut fields = vec![
         ("State".to_string(), state, false),
         ("Sync ↓/↑".to_string(), pair(|x| d(x).rate_bps.map(mbps), " Mb/s"), true),
