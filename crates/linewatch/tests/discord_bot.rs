@@ -180,7 +180,7 @@ async fn a_modem_that_takes_10_s_still_gets_the_interaction_acknowledged_and_the
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rides_out_a_429_storm_and_resumes_after_a_drop_and_an_op_7() {
+async fn rides_out_a_429_storm_resumes_after_a_drop_and_an_op_7_and_identifies_after_an_invalid_session() {
     let rig = Rig::start(fast(), BotOptions::default()).await;
     let mock = &rig.mock;
     mock.fail_next(6, 429);
@@ -197,5 +197,13 @@ async fn rides_out_a_429_storm_and_resumes_after_a_drop_and_an_op_7() {
     let after = mock.send_slash_command("help", json!([]), MEMBER, &[]);
     assert_eq!(rig.callback(&after).await.kind, 4);
     assert_eq!((mock.identify_count(), mock.resume_count()), (1, 2), "resumed, never identified again");
+
+    // An invalid session: the bot identifies again and registers its commands again.
+    let registrations = |m: &MockDiscord| m.requests().iter().filter(|r| r.method == "PUT" && r.path.contains("/commands")).count();
+    let registered = registrations(mock);
+    assert!(mock.gateway_invalidate_session(false));
+    assert!(mock.wait_until(PATIENCE, |m| m.identify_count() == 2 && registrations(m) > registered).await);
+    let again = mock.send_slash_command("help", json!([]), MEMBER, &[]);
+    assert_eq!(rig.callback(&again).await.kind, 4);
     rig.assert_no_violations();
 }
