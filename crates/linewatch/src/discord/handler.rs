@@ -16,11 +16,11 @@ use super::commands::{self, Options};
 use super::rest::{File, Rest};
 use super::views;
 use super::{Admins, BotOptions, Target};
-use crate::charts::metric::render_from_store;
+use crate::charts::metric::{MAX_POINTS, render_from_store};
 use crate::daemon::control::{Control, Latest, ModemAction};
 use crate::metrics::counter_metric;
 use crate::notify::discord::relative_time;
-use crate::store::{AuditEntry, BotRecords, Store, StoreError};
+use crate::store::{AuditEntry, BotRecords, Query, Store, StoreError};
 
 const EPHEMERAL: u64 = 64;
 /// At most this many embeds in one message (Discord: 10).
@@ -604,7 +604,12 @@ async fn graph(ctx: &Arc<Ctx>, reply: &mut Reply, metric: Option<&str>, range: O
     let until = SystemTime::now();
     let since = until - range;
     let (name, what) = (target.clone(), metric.clone());
-    let png = ctx.with_store(move |store| render_from_store(store, &name, &what, None, since, until).map_err(|e| e.to_string())).await?;
+    let (png, since) = ctx
+        .with_store(move |store| {
+            let since = young_history_start(store, &name, &what, since, until);
+            render_from_store(store, &name, &what, None, since, until).map(|png| (png, since)).map_err(|e| e.to_string())
+        })
+        .await?;
     let filename = format!("{metric}.png");
     let embed = json!({
         "title": format!("{metric} · {target}"),
@@ -614,6 +619,20 @@ async fn graph(ctx: &Arc<Ctx>, reply: &mut Reply, metric: Option<&str>, range: O
     });
     let body = json!({ "embeds": [embed], "attachments": [{ "id": 0, "filename": filename }], "allowed_mentions": { "parse": [] } });
     reply.edit(&body, &[File { name: filename, data: png }]).await
+}
+
+/// A history younger than the range is charted from its first reading (and a little before),
+/// not as a sliver at the right edge of an empty chart.
+fn young_history_start(store: &Store, target: &str, metric: &str, since: SystemTime, until: SystemTime) -> SystemTime {
+    let query = Query { target: target.into(), metric: metric.into(), direction: None, since, until, max_points: MAX_POINTS };
+    let first = store.query(&query).ok().and_then(|series| series.iter().filter_map(|s| s.points.first().map(|p| p.at)).min());
+    match first {
+        Some(first) if first > since => {
+            let span = until.duration_since(first).unwrap_or_default().max(Duration::from_secs(60));
+            (first - span / 20).max(since)
+        }
+        _ => since,
+    }
 }
 
 async fn wan(ctx: &Arc<Ctx>, reply: &mut Reply, target: Option<&str>) -> Result<(), String> {
