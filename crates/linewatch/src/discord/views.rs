@@ -22,7 +22,12 @@ pub const BLUE: u32 = 0x34_98_DB;
 /// An embed with its fields, fitted to Discord's limits.
 fn embed(title: &str, description: String, colour: u32, fields: Vec<(String, String, bool)>) -> Value {
     let fields: Vec<Value> = fields.into_iter().map(|(name, value, inline)| json!({ "name": name, "value": value, "inline": inline })).collect();
+    let empty = description.is_empty();
     let mut embed = json!({ "title": title, "description": description, "color": colour, "fields": fields });
+    if empty {
+        // Discord wants a description of at least one character, or none.
+        embed.as_object_mut().map(|e| e.remove("description"));
+    }
     fit(&mut embed);
     embed
 }
@@ -162,9 +167,9 @@ pub fn wan_status(target: &str, latest: &Latest<WanReading>, firing: &[FiringAle
         if let Some(uptime) = interface.ppp_uptime_s {
             state.push_str(&format!(" for {}", render::duration(uptime)));
         }
-        let what = if interface.ppp_status.is_some() { "PPP" } else { "link" };
-        fields.push((format!("{} {what}", interface.name), state, true));
-        fields.push((format!("{} WAN IP", interface.name), interface.address.map(|a| a.to_string()).unwrap_or_else(|| "none".into()), true));
+        let what = if interface.ppp_status.is_some() { "PPP" } else { "Link" };
+        fields.push((format!("{what} ({})", interface.name), state, true));
+        fields.push((format!("WAN IP ({})", interface.name), interface.address.map(|a| a.to_string()).unwrap_or_else(|| "none".into()), true));
     }
     let public = match &reading.public_ip {
         Some(p) => p.address.map(|a| a.to_string()).unwrap_or_else(|| "no agreement among the methods".into()),
