@@ -584,6 +584,11 @@ fn check_config(path: &Path) -> anyhow::Result<ExitCode> {
             problems.push(format!("notifier {:?}: {e}", notifier.name()));
         }
     }
+    if let Some(discord) = &config.discord
+        && let Err(e) = discord.token_source().and_then(|s| s.read())
+    {
+        problems.push(format!("[discord]: {e}"));
+    }
     if !problems.is_empty() {
         for problem in &problems {
             eprintln!("error: {problem}");
@@ -605,8 +610,16 @@ fn check_config(path: &Path) -> anyhow::Result<ExitCode> {
     for notifier in &config.notifiers {
         println!("  notifier {:?}: {}", notifier.name(), notifier.kind.name());
     }
-    if config.notifiers.is_empty() {
+    if config.notifiers.is_empty() && config.discord.as_ref().is_none_or(|d| d.alert_channel_id.is_none()) {
         println!("  no [[notifier]]: alerts are only printed on the console");
+    }
+    if let Some(discord) = &config.discord {
+        let commands = match &discord.guild_id {
+            Some(guild) => format!("commands in guild {guild}"),
+            None => "global commands".to_string(),
+        };
+        let alerts = discord.alert_channel_id.as_ref().map(|c| format!(", alerts in channel {c}")).unwrap_or_default();
+        println!("  Discord bot of application {}: {commands}{alerts}", discord.application_id);
     }
     Ok(ExitCode::SUCCESS)
 }
