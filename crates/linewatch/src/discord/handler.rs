@@ -452,7 +452,7 @@ async fn confirm(ctx: &Arc<Ctx>, reply: &mut Reply, who: &Who, nonce: &str, conf
         let why = "only linewatch's admins may confirm it";
         ctx.audit(who, &format!("{name} confirm"), &target, false, why).await;
         ctx.pending.lock().unwrap_or_else(|e| e.into_inner()).insert(nonce.to_string(), pending);
-        return Err(format!("⛔ Denied: {why}. Nothing was done."));
+        return Err(format!("Denied: {why}. Nothing was done."));
     }
     if !confirmed {
         ctx.audit(who, &format!("{name} cancelled"), &target, true, "nothing was done").await;
