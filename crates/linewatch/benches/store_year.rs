@@ -25,8 +25,12 @@ const UPDATES_PER_LINE: usize = 500;
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // `cargo bench` adds `--bench`.
     let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
-    let out = PathBuf::from(args.first().ok_or("usage: store_year OUT_DIR [DAYS]")?);
-    let days: u64 = args.get(1).map_or(Ok(365), |d| d.parse())?;
+    // Without OUT_DIR (`cargo test --benches`), a one-day smoke run in a temporary directory.
+    let (out, default_days) = match args.first() {
+        Some(out) => (PathBuf::from(out), 365),
+        None => (std::env::temp_dir().join(format!("linewatch-store-year-{}", std::process::id())), 1),
+    };
+    let days: u64 = args.get(1).map_or(Ok(default_days), |d| d.parse())?;
     std::fs::create_dir_all(&out)?;
     let db = out.join(linewatch::store::FILE_NAME);
     for stale in ["", "-wal", "-shm"] {
@@ -59,6 +63,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let rate = values as f64 / ingest.as_secs_f64();
     println!("store: {series} series, {values} values, ingest {:.2} s = {rate:.0} values/s (a day per transaction)", ingest.as_secs_f64());
     println!("rrd: {} data sources", rrd.sources.len());
+    if args.is_empty() {
+        std::fs::remove_dir_all(&out)?;
+    }
     Ok(())
 }
 

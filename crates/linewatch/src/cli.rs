@@ -544,6 +544,11 @@ fn check_config(path: &Path) -> anyhow::Result<ExitCode> {
             problems.push(format!("notifier {:?}: {e}", notifier.name()));
         }
     }
+    if let Some(discord) = &config.discord
+        && let Err(e) = discord.token_source().and_then(|s| s.read())
+    {
+        problems.push(format!("[discord]: {e}"));
+    }
     if !problems.is_empty() {
         for problem in &problems {
             eprintln!("error: {problem}");
@@ -565,8 +570,16 @@ fn check_config(path: &Path) -> anyhow::Result<ExitCode> {
     for notifier in &config.notifiers {
         println!("  notifier {:?}: {}", notifier.name(), notifier.kind.name());
     }
-    if config.notifiers.is_empty() {
+    if config.notifiers.is_empty() && config.discord.as_ref().is_none_or(|d| d.alert_channel_id.is_none()) {
         println!("  no [[notifier]]: alerts are only printed on the console");
+    }
+    if let Some(discord) = &config.discord {
+        let commands = match &discord.guild_id {
+            Some(guild) => format!("commands in guild {guild}"),
+            None => "global commands".to_string(),
+        };
+        let alerts = discord.alert_channel_id.as_ref().map(|c| format!(", alerts in channel {c}")).unwrap_or_default();
+        println!("  Discord bot of application {}: {commands}{alerts}", discord.application_id);
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -576,7 +589,7 @@ fn run_daemon(config_path: &Path, data_dir: Option<&Path>, http: Option<std::net
     let data_dir = config.data_dir(data_dir);
     create_private_dir(&data_dir)?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let options = crate::daemon::RunOptions { data_dir, http, extra_routes: Vec::new(), stop_after: None };
+    let options = crate::daemon::RunOptions { data_dir, http, extra_routes: Vec::new(), stop_after: None, bot: Default::default() };
     runtime.block_on(crate::daemon::run(config, options))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -85,7 +85,7 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     };
     let run = daemon::run(
         config,
-        RunOptions { data_dir: dir.path().to_path_buf(), http: Some(options.http), extra_routes: routes, stop_after: options.duration },
+        RunOptions { data_dir: dir.path().to_path_buf(), http: Some(options.http), extra_routes: routes, stop_after: options.duration, bot: Default::default() },
     );
     tokio::select! {
         result = run => result?,

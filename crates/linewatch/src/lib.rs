@@ -9,6 +9,7 @@ pub mod daemon;
 pub mod demo;
 pub mod derive;
 pub mod devices;
+pub mod discord;
 pub mod export;
 pub mod history;
 pub mod metrics;

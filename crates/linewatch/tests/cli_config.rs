@@ -56,3 +56,18 @@ fn a_missing_config_file_is_named() {
     let (ok, _, err) = linewatch(dir.path(), &["poll", "home"], &[]);
     assert!(!ok && err.contains("linewatch.toml"), "{err}");
 }
+
+#[test]
+fn check_config_reads_the_discord_token_and_says_where_the_bot_goes() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = "[[modem]]\nname = \"home\"\ndriver = \"broadcom\"\nhost = \"192.168.1.1\"\n\n\
+                  [discord]\ntoken_env = \"LINEWATCH_TEST_DISCORD_TOKEN\"\napplication_id = \"123456789012345678\"\n\
+                  guild_id = \"223456789012345678\"\nalert_channel_id = \"323456789012345678\"\n";
+    std::fs::write(dir.path().join("linewatch.toml"), config).unwrap();
+    let (ok, _, err) = linewatch(dir.path(), &["check-config"], &[]);
+    assert!(!ok && err.contains("[discord]") && err.contains("LINEWATCH_TEST_DISCORD_TOKEN is not set"), "{err}");
+    let (ok, out, _) = linewatch(dir.path(), &["check-config"], &[("LINEWATCH_TEST_DISCORD_TOKEN", "s3cret-token")]);
+    assert!(ok, "{out}");
+    assert!(out.contains("commands in guild 223456789012345678, alerts in channel 323456789012345678"), "{out}");
+    assert!(!out.contains("s3cret-token") && !out.contains("only printed on the console"), "{out}");
+}

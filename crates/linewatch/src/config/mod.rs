@@ -5,6 +5,7 @@
 //! further tables beside `[[modem]]`.
 
 pub mod alerts;
+mod discord;
 mod export;
 mod notifiers;
 mod secret;
@@ -18,6 +19,7 @@ use anyhow::{Context, bail};
 use serde::{Deserialize, Deserializer};
 
 pub use alerts::AlertsConfig;
+pub use discord::{DISCORD_API, DiscordConfig};
 pub use export::{ExportConfig, ExportKind, HttpConfig, InfluxSchema};
 pub use notifiers::{NotifierConfig, NotifierKind, UrlSource};
 pub use secret::{Secret, SecretSource};
@@ -43,6 +45,9 @@ pub struct Config {
     pub http: HttpConfig,
     #[serde(default, rename = "export")]
     pub exports: Vec<ExportConfig>,
+    /// The Discord bot; without it no bot runs.
+    #[serde(default)]
+    pub discord: Option<DiscordConfig>,
 }
 
 /// How a modem is read: which output it prints (driver) and how we reach its shell or pages.
@@ -608,6 +613,9 @@ impl Config {
             }
             export.check(&modems, &firewalls).map_err(|e| anyhow::anyhow!("{at}: {e}"))?;
         }
+        if let Some(discord) = &self.discord {
+            discord.check().map_err(|e| anyhow::anyhow!("[discord]: {e}"))?;
+        }
         Ok(())
     }
 
@@ -681,6 +689,31 @@ interval = "30s"
         let config = Config::parse("[[modem]]\nname = \"v\"\ndriver = \"draytek\"\nhost = \"10.0.0.1\"\n").unwrap();
         let modem = config.modem("v").unwrap();
         assert_eq!((modem.transport(), modem.port(), modem.interval), (TransportKind::Telnet, 23, Duration::from_secs(30)));
+    }
+
+    /// The `[discord]` block of issue #6, as written there.
+    #[test]
+    fn the_discord_block_reads_and_its_mistakes_are_named() {
+        let block = r#"
+[discord]
+token_env = "DISCORD_TOKEN"          # or token_file
+application_id = "123456789012345678"
+guild_id = "223456789012345678"      # optional: guild-scoped commands
+alert_channel_id = "323456789012345678"
+admin_user_ids = ["423456789012345678"]
+admin_role_ids = []
+api_base = "https://discord.com"     # REST base; tests and proxies point it elsewhere
+gateway_url = ""                     # optional override of the gateway URL
+"#;
+        let config = Config::parse(&format!("{PROMISED}{block}")).unwrap();
+        let discord = config.discord.unwrap();
+        assert_eq!((discord.application(), discord.guild(), discord.alert_channel()), (123456789012345678, Some(223456789012345678), Some(323456789012345678)));
+        assert_eq!(discord.admin_users(), [423456789012345678]);
+        assert_eq!(discord.token_source().unwrap(), SecretSource::Env("DISCORD_TOKEN".into()));
+        let e = error("[discord]\napplication_id = \"1\"\n");
+        assert!(e.contains("[discord]") && e.contains("token_env"), "{e}");
+        let e = error("[discord]\ntoken_env = \"T\"\napplication_id = \"1\"\nadmin_user_ids = [\"bob\"]\n");
+        assert!(e.contains("admin_user_ids") && e.contains("\"bob\""), "{e}");
     }
 
     fn error(text: &str) -> String {

@@ -1,12 +1,14 @@
 //! `linewatch run`: one poller task per target at its interval, the pipeline (the one writer),
 //! one delivery task per notifier draining the outbox, the exports, and the HTTP endpoint
-//! (`/metrics`, `/healthz`). One target failing never stops the others; SIGTERM/SIGINT stop
-//! everything gracefully.
+//! (`/metrics`, `/healthz`) and the Discord bot. One target failing never stops the others;
+//! SIGTERM/SIGINT stop everything gracefully.
 
+pub mod control;
 pub mod delivery;
 pub mod pipeline;
 pub mod source;
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -22,6 +24,7 @@ use crate::notify::{self, Route};
 use crate::store;
 use crate::wan::firewall::Firewall;
 use crate::wan::ping::Probes;
+use control::{Control, ModemAction, PipelineRequest, Request, Status};
 use pipeline::{Check, Pipeline};
 use source::{FirewallSource, Source};
 
@@ -37,6 +40,8 @@ pub struct RunOptions {
     pub extra_routes: Vec<Route>,
     /// Stop by itself after this long (the demo's `--duration`).
     pub stop_after: Option<Duration>,
+    /// How the Discord bot of `[discord]` behaves (its timeouts, shortened in tests).
+    pub bot: crate::discord::BotOptions,
 }
 
 /// Runs the daemon until SIGTERM/SIGINT (or `stop_after`).
@@ -45,6 +50,13 @@ pub async fn run(config: Config, options: RunOptions) -> anyhow::Result<()> {
     let store_path = options.data_dir.join(store::FILE_NAME);
     let mut routes = notify::routes(&config.notifiers)?;
     routes.extend(options.extra_routes);
+    let bot = match &config.discord {
+        Some(discord) => Some(crate::discord::Bot::new(discord, &config, store_path.clone(), options.bot)?),
+        None => None,
+    };
+    if let Some(route) = bot.as_ref().and_then(crate::discord::Bot::alert_route) {
+        routes.push(route);
+    }
     if routes.is_empty() {
         routes.push(Route {
             routing: notify::Routing { name: "console".into(), min_severity: crate::alerts::Severity::Info },
@@ -71,15 +83,20 @@ pub async fn run(config: Config, options: RunOptions) -> anyhow::Result<()> {
         tasks.spawn(delivery::run(route, store_path.clone(), wake.clone(), stop.clone()));
     }
 
-    // Pollers.
+    // Pollers, each taking requests (read now, resync, reboot) beside its schedule.
     let (checks_tx, mut checks) = mpsc::channel::<Check>(64);
+    let mut modem_requests = HashMap::new();
     for modem_config in &config.modems {
         let modem = Modem::from_config(modem_config, &options.data_dir)?;
-        tasks.spawn(poll(modem, modem_config.interval, checks_tx.clone(), stop.clone()));
+        let (requests_tx, requests) = mpsc::channel(8);
+        modem_requests.insert(modem_config.name.clone(), requests_tx);
+        tasks.spawn(poll(modem, modem_config.interval, requests, checks_tx.clone(), stop.clone()));
     }
     for firewall_config in &config.firewalls {
         let source = FirewallSource { firewall: Firewall::from_config(firewall_config)?, wan: config.wan.clone() };
-        tasks.spawn(poll(source, firewall_config.interval, checks_tx.clone(), stop.clone()));
+        // Nobody asks a firewall for anything yet: its request channel is closed from the start.
+        let requests = mpsc::channel(1).1;
+        tasks.spawn(poll(source, firewall_config.interval, requests, checks_tx.clone(), stop.clone()));
     }
     // Without a firewall API, the WAN is watched with our own probes.
     if config.firewalls.is_empty()
@@ -93,6 +110,15 @@ pub async fn run(config: Config, options: RunOptions) -> anyhow::Result<()> {
         }
     }
     drop(checks_tx);
+
+    // The Discord bot, driving the daemon through `Control`.
+    let status = Arc::new(Status::default());
+    status.alerts(pipeline.engine(), SystemTime::now());
+    let (pipeline_tx, mut pipeline_requests) = mpsc::channel::<PipelineRequest>(8);
+    if let Some(bot) = bot {
+        let control = Control::new(status.clone(), store_path.clone(), modem_requests, pipeline_tx);
+        tasks.spawn(bot.run(control, stop.clone()));
+    }
 
     // HTTP.
     if let Some(addr) = options.http.or(config.http.listen) {
@@ -117,13 +143,22 @@ pub async fn run(config: Config, options: RunOptions) -> anyhow::Result<()> {
     loop {
         let step = tokio::select! {
             check = checks.recv() => match check {
-                Some(check) => pipeline.check(check),
+                Some(check) => {
+                    status.record(&check);
+                    pipeline.check(check)
+                }
                 None => break,
             },
             _ = ticker.tick() => pipeline.tick(SystemTime::now()),
+            Some(request) = pipeline_requests.recv() => {
+                answer(&mut pipeline, request);
+                status.alerts(pipeline.engine(), SystemTime::now());
+                continue;
+            }
             _ = shutdown_signal() => break,
             _ = until(deadline) => break,
         };
+        status.alerts(pipeline.engine(), SystemTime::now());
         match step {
             Ok(stepped) => {
                 if !stepped.notifications.is_empty() {
@@ -150,6 +185,19 @@ pub async fn run(config: Config, options: RunOptions) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Silences asked for from outside, persisted by the pipeline at once.
+fn answer(pipeline: &mut Pipeline, request: PipelineRequest) {
+    let now = SystemTime::now();
+    match request {
+        PipelineRequest::Silence { rule, until, by, reply } => {
+            let _ = reply.send(pipeline.silence(rule, None, until, &by, now));
+        }
+        PipelineRequest::Unsilence { rule, reply } => {
+            let _ = reply.send(pipeline.unsilence(rule.as_deref(), now));
+        }
+    }
+}
+
 async fn until(deadline: Option<Instant>) {
     match deadline {
         Some(deadline) => tokio::time::sleep_until(deadline.into()).await,
@@ -169,25 +217,50 @@ async fn shutdown_signal() {
     }
 }
 
-/// Reads one target at its interval, on one session, until told to stop.
-async fn poll<S: Source + Send>(mut source: S, interval: Duration, checks: mpsc::Sender<Check>, mut stop: watch::Receiver<bool>) {
+/// Reads one target at its interval, on one session, until told to stop; between readings it
+/// takes requests: a reading now, a resync, a reboot (it holds the session they need).
+async fn poll<S: Source + Send>(
+    mut source: S,
+    interval: Duration,
+    mut requests: mpsc::Receiver<Request<S::Reading>>,
+    checks: mpsc::Sender<Check>,
+    mut stop: watch::Receiver<bool>,
+) {
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        tokio::select! {
-            _ = ticker.tick() => {}
-            _ = stop.changed() => break,
-        }
-        let (at, started) = (SystemTime::now(), Instant::now());
-        let result = tokio::select! {
-            result = source.read() => result,
+        let request = tokio::select! {
+            _ = ticker.tick() => None,
+            Some(request) = requests.recv() => Some(request),
             _ = stop.changed() => break,
         };
-        if let Err(e) = &result {
-            tracing::warn!(target = source.name(), error = %e, "reading failed");
-        }
-        if checks.send(source.check(at, started.elapsed(), result)).await.is_err() {
-            break;
+        let action = request.as_ref().map_or(ModemAction::Read, |r| r.action);
+        let (at, started) = (SystemTime::now(), Instant::now());
+        if action == ModemAction::Read {
+            let result = tokio::select! {
+                result = source.read() => result,
+                _ = stop.changed() => break,
+            };
+            if let Err(e) = &result {
+                tracing::warn!(target = source.name(), error = %e, "reading failed");
+            }
+            if let Some(request) = request {
+                let _ = request.reply.send(result.as_ref().map(|r| Some(r.clone())).map_err(|e| e.to_string()));
+            }
+            if checks.send(source.check(at, started.elapsed(), result)).await.is_err() {
+                break;
+            }
+        } else {
+            let done = tokio::select! {
+                done = source.act(action) => done,
+                _ = stop.changed() => break,
+            };
+            tracing::info!(target = source.name(), ?action, outcome = ?done, "asked for");
+            if let Some(request) = request {
+                let _ = request.reply.send(done.map(|()| None));
+            }
+            // The line is down or the modem away now: the next readings show how it comes back.
+            ticker.reset_after(Duration::from_secs(1).min(interval));
         }
     }
     source.close().await;

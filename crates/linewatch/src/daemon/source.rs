@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use xdsl::LineReading;
 
+use super::control::ModemAction;
 use super::pipeline::Check;
 use crate::config::WanConfig;
 use crate::devices::DeviceError;
@@ -15,13 +16,15 @@ use crate::wan::WanReading;
 use crate::wan::firewall::Firewall;
 
 pub trait Source {
-    type Reading: serde::Serialize;
+    type Reading: serde::Serialize + Clone + Send + 'static;
     type Error: Display;
 
     fn name(&self) -> &str;
     fn read(&mut self) -> impl Future<Output = Result<Self::Reading, Self::Error>> + Send;
     /// A reading (or its failure) as the pipeline takes it.
     fn check(&self, at: SystemTime, took: Duration, result: Result<Self::Reading, Self::Error>) -> Check;
+    /// Resyncs or reboots, on the session the readings use.
+    fn act(&mut self, action: ModemAction) -> impl Future<Output = Result<(), String>> + Send;
     /// Ends the session politely.
     fn close(&mut self) -> impl Future<Output = ()> + Send;
 }
@@ -40,6 +43,15 @@ impl Source for Modem {
 
     fn check(&self, at: SystemTime, took: Duration, result: Result<LineReading, DeviceError>) -> Check {
         Check::Line { target: self.name().to_string(), at, took, result }
+    }
+
+    async fn act(&mut self, action: ModemAction) -> Result<(), String> {
+        let done = match action {
+            ModemAction::Read => return Ok(()),
+            ModemAction::Resync => self.resync().await,
+            ModemAction::Reboot => self.reboot().await,
+        };
+        done.map_err(|e| e.to_string())
     }
 
     fn close(&mut self) -> impl Future<Output = ()> + Send {
@@ -71,6 +83,10 @@ impl Source for FirewallSource {
 
     fn check(&self, at: SystemTime, took: Duration, result: Result<WanReading, String>) -> Check {
         Check::Wan { target: self.name().to_string(), at, took, result }
+    }
+
+    async fn act(&mut self, _: ModemAction) -> Result<(), String> {
+        Err(format!("{} is a firewall: it is only read", self.name()))
     }
 
     async fn close(&mut self) {}

@@ -30,6 +30,8 @@ pub enum Notifier {
     DiscordWebhook(discord::DiscordWebhook),
     Webhook(webhook::Webhook),
     Alertmanager(alertmanager::Alertmanager),
+    /// The bot's alert channel (`[discord] alert_channel_id`): one message per incident.
+    DiscordBot(crate::discord::alerts::AlertPoster),
 }
 
 impl Notifier {
@@ -39,6 +41,7 @@ impl Notifier {
             Notifier::DiscordWebhook(n) => n.deliver(notification).await,
             Notifier::Webhook(n) => n.deliver(notification, key).await,
             Notifier::Alertmanager(n) => n.deliver(notification).await,
+            Notifier::DiscordBot(n) => n.deliver(notification, key).await,
         }
     }
 }

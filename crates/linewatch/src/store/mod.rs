@@ -12,6 +12,7 @@
 //! ([`Store::open_read_only`]): the file is in WAL mode and every reading is one transaction,
 //! so a `kill -9` at any moment loses at most the reading being written.
 
+mod bot;
 mod codec;
 mod outbox;
 mod read;
@@ -204,6 +205,7 @@ pub struct SeriesSum {
     pub count: u64,
 }
 
+pub use bot::{AuditEntry, BotRecords};
 pub use outbox::{Commit, Outbox, OutboxItem};
 
 pub struct Store {

@@ -72,6 +72,26 @@ pub const MIGRATIONS: &[&str] = &[
         failed_at INTEGER
     );
     CREATE INDEX outbox_due ON outbox (notifier, id) WHERE delivered_at IS NULL AND failed_at IS NULL;",
+    // 3: the Discord bot's memory.
+    "-- Every resync/reboot asked for through the bot, allowed or not, and how it went.
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        user_id INTEGER NOT NULL,
+        user_name TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL,
+        allowed INTEGER NOT NULL,
+        detail TEXT NOT NULL
+    );
+    -- The one message per incident that the bot edits as the incident evolves.
+    CREATE TABLE incident_messages (
+        notifier TEXT NOT NULL,
+        incident INTEGER NOT NULL,
+        channel_id INTEGER NOT NULL,
+        message_id INTEGER NOT NULL,
+        PRIMARY KEY (notifier, incident)
+    ) WITHOUT ROWID;",
 ];
 
 pub fn version(conn: &Connection) -> rusqlite::Result<i64> {
