@@ -44,8 +44,11 @@ pub fn series_key(name: &str, labels: &[(&'static str, String)]) -> String {
     format!("{name}{{{}}}", labels.join(","))
 }
 
+/// A direction's value in `/metrics` units, from the model.
+type DirectionValue = fn(&xdsl::DirectionStats) -> Option<f64>;
+
 /// The physical gauges of a direction: name, unit conversion from the model.
-pub const DIRECTION_GAUGES: [(&str, fn(&xdsl::DirectionStats) -> Option<f64>); 7] = [
+pub const DIRECTION_GAUGES: [(&str, DirectionValue); 7] = [
     ("dsl_datarate", |d| d.rate_bps.map(|v| v as f64)),
     ("dsl_max_datarate", |d| d.attainable_bps.map(|v| v as f64)),
     ("dsl_signal_to_noise_margin_db", |d| d.snr_margin_db),

@@ -46,7 +46,7 @@ pub fn step(previous: u64, current: u64) -> Step {
         let delta = current - previous;
         return if delta >= SPURIOUS_JUMP { Step::Spurious { from: previous, to: current } } else { Step::Delta(delta) };
     }
-    let near_top = previous < WRAP && previous >= WRAP - WRAP_MARGIN;
+    let near_top = (WRAP - WRAP_MARGIN..WRAP).contains(&previous);
     if near_top && current < WRAP_MARGIN {
         Step::Wrapped(WRAP - previous + current)
     } else if current >= SPURIOUS_JUMP {

@@ -224,7 +224,7 @@ pub fn error_transcript(input: &str) -> Option<(usize, String)> {
 pub fn hex_ascii(hex: &str) -> Option<String> {
     let digits: String = hex.chars().filter(|c| !matches!(c, ' ' | ',' | ':')).collect();
     let digits = digits.trim_start_matches("0x");
-    if digits.is_empty() || digits.len() % 2 != 0 {
+    if digits.is_empty() || !digits.len().is_multiple_of(2) {
         return None;
     }
     let bytes: Option<Vec<u8>> = (0..digits.len())

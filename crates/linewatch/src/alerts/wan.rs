@@ -75,8 +75,8 @@ pub fn findings(config: &AlertsConfig, target: &str, at: SystemTime, reading: &W
                 Some(message(format!("WAN {name} back on {target}"), format!("The WAN {name} of {target} is up again{}{address}.", downtime.unwrap_or_default()))),
             ));
         }
-        if let Some(address) = interface.address {
-            if let Some(old) = memory.addresses.insert(name.to_string(), address)
+        if let Some(address) = interface.address
+            && let Some(old) = memory.addresses.insert(name.to_string(), address)
                 && old != address
                 && config.wan_ip_changed.enabled
             {
@@ -91,7 +91,6 @@ pub fn findings(config: &AlertsConfig, target: &str, at: SystemTime, reading: &W
                     },
                 }));
             }
-        }
         // Address verdicts of this interface: present → active, absent → a good check.
         let cgnat = verdicts.iter().find_map(|v| match v {
             Verdict::Cgnat { interface: i, address } if i == name => Some(*address),

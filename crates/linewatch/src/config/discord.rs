@@ -102,7 +102,8 @@ impl DiscordConfig {
             Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some() => {}
             _ => return Err(format!("api_base = {:?} is not an http(s) URL such as \"https://discord.com\"", self.api_base)),
         }
-        if !self.gateway_url.is_empty() && !(self.gateway_url.starts_with("ws://") || self.gateway_url.starts_with("wss://")) {
+        let websocket = self.gateway_url.starts_with("ws://") || self.gateway_url.starts_with("wss://");
+        if !self.gateway_url.is_empty() && !websocket {
             return Err(format!("gateway_url = {:?} is not a ws:// or wss:// URL (leave it empty for Discord's)", self.gateway_url));
         }
         Ok(())

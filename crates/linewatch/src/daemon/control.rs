@@ -81,7 +81,7 @@ impl Status {
     pub(super) fn record(&self, check: &Check) {
         self.write(|s| match check {
             Check::Line { target, at, result, .. } => {
-                let result = result.as_ref().map(LineReading::clone).map_err(|e| e.to_string());
+                let result = result.clone().map_err(|e| e.to_string());
                 let latest = Latest::update(s.lines.get(target), *at, result);
                 s.lines.insert(target.clone(), latest);
             }

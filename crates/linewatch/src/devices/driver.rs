@@ -30,6 +30,8 @@ pub struct Modem {
     draytek_family: &'static str,
 }
 
+// One per modem, for the daemon's lifetime: its size does not matter.
+#[allow(clippy::large_enum_variant)]
 enum Link {
     Shell(Shell),
     Zte(ZteClient),

@@ -338,7 +338,7 @@ fn column_values(value: &str) -> Vec<&str> {
     let mut values: Vec<&str> = Vec::with_capacity(2);
     let mut rest = value.trim();
     while !rest.is_empty() {
-        let skip_sign = if rest.starts_with('-') { rest[1..].len() - rest[1..].trim_start().len() + 1 } else { 0 };
+        let skip_sign = rest.strip_prefix('-').map_or(0, |unsigned| unsigned.len() - unsigned.trim_start().len() + 1);
         let end = rest[skip_sign..].find(char::is_whitespace).map_or(rest.len(), |e| e + skip_sign);
         values.push(&rest[..end]);
         rest = rest[end..].trim_start();
