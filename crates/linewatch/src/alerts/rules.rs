@@ -275,8 +275,10 @@ fn line_up_message(check: &LineCheck) -> Message {
     Message { title: format!("Line up on {}", check.target), text, fields: before_after(check.previous_showtime.map(|(_, p)| p), r) }
 }
 
+/// The modem's own retrain reason, verbatim: Broadcom gives a bare vendor code (`1`, `8000`)
+/// whose meaning no public source documents, so it is labelled as the modem's, not explained.
 fn cause(r: &LineReading) -> String {
-    r.retrain_reason.as_ref().map(|c| format!(" Retrain reason: {c}.")).unwrap_or_default()
+    r.retrain_reason.as_ref().map(|c| format!(" Retrain reason given by the modem: {c}.")).unwrap_or_default()
 }
 
 fn rate_drop_message(target: &str, before: &LineReading, after: &LineReading, drop_pct: f64) -> Option<Message> {
