@@ -84,8 +84,15 @@ async fn every_command_answers_from_registration_right_after_ready() {
     let bad = mock.send_slash_command("silence", json!([option("rule", "nope"), option("duration", "2h")]), MEMBER, &[]);
     let refused = rig.answer(&bad).await;
     assert!(refused.flags & 64 != 0 && refused.content.contains("no rule \"nope\""), "{refused:#?}");
+    let events = mock.send_command("events", json!([]), MEMBER.into());
+    let shown = text(&rig.answer(&events).await);
+    assert!(shown.contains("Silenced") && shown.contains("crc_burst"), "/events shows the silence in force:\n{shown}");
     let unsilence = mock.send_slash_command("unsilence", json!([]), MEMBER, &[]);
     assert!(text(&rig.answer(&unsilence).await).contains("1 silence(s) lifted"));
+    // Who silenced and unsilenced is in the audit log.
+    let audit = mock.send_slash_command("audit", json!([]), 1, &[ADMIN_ROLE]);
+    let log = text(&rig.answer(&audit).await);
+    assert!(log.contains("silence **crc_burst**") && log.contains("unsilence **all**"), "{log}");
 
     let help = mock.send_slash_command("help", json!([]), MEMBER, &[]);
     let shown = text(&rig.answer(&help).await);

@@ -651,9 +651,25 @@ impl Config {
     }
 }
 
+/// The name of the WAN target our own probes read when there is no firewall.
+pub const PROBES_TARGET: &str = "wan";
+
 impl Config {
     pub fn firewall(&self, name: &str) -> Option<&FirewallConfig> {
         self.firewalls.iter().find(|f| f.name == name)
+    }
+
+    /// What watches the WAN, as (target, site): the firewalls, or without one our own probes
+    /// (when `[wan]` is set), which watch the WAN behind the first modem.
+    pub fn wan_targets(&self) -> Vec<(String, String)> {
+        if !self.firewalls.is_empty() {
+            return self.firewalls.iter().map(|f| (f.name.clone(), f.site.clone())).collect();
+        }
+        match (&self.wan, self.modems.first()) {
+            (Some(_), Some(modem)) => vec![(PROBES_TARGET.to_string(), modem.site.clone())],
+            (Some(_), None) => vec![(PROBES_TARGET.to_string(), PROBES_TARGET.to_string())],
+            (None, _) => Vec::new(),
+        }
     }
 }
 

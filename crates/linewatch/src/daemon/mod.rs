@@ -288,7 +288,7 @@ async fn poll_probes(mut probes: Probes, wan: crate::config::WanConfig, checks: 
                     }
                     Err(e) => Err(e),
                 };
-                let check = Check::Wan { target: pipeline::PROBES_TARGET.to_string(), at, took: started.elapsed(), result };
+                let check = Check::Wan { target: crate::config::PROBES_TARGET.to_string(), at, took: started.elapsed(), result };
                 if checks.send(check).await.is_err() {
                     break;
                 }

@@ -28,9 +28,6 @@ const BASELINE_REFRESH: Duration = Duration::from_secs(3600);
 /// Delivered notifications are kept this long, for inspection.
 const OUTBOX_KEEP: Duration = Duration::from_secs(7 * 24 * 3600);
 
-/// The name of the WAN target our own probes read when there is no firewall.
-pub const PROBES_TARGET: &str = "wan";
-
 /// What a poller hands the pipeline.
 // A few checks a minute move through a short queue: boxing the line reading buys nothing.
 #[allow(clippy::large_enum_variant)]
@@ -95,16 +92,7 @@ impl Pipeline {
             .iter()
             .map(|f| (f.name.clone(), restore(&format!("wan/{}", f.name)).and_then(|j| serde_json::from_str(&j).ok()).unwrap_or_default()))
             .collect();
-        let mut sites: HashMap<String, String> = config
-            .modems
-            .iter()
-            .map(|m| (m.name.clone(), m.site.clone()))
-            .chain(config.firewalls.iter().map(|f| (f.name.clone(), f.site.clone())))
-            .collect();
-        // Our own probes watch the WAN behind the (first) modem.
-        if let Some(modem) = config.modems.first() {
-            sites.entry(PROBES_TARGET.to_string()).or_insert_with(|| modem.site.clone());
-        }
+        let sites: HashMap<String, String> = config.modems.iter().map(|m| (m.name.clone(), m.site.clone())).chain(config.wan_targets()).collect();
         Ok(Pipeline {
             store,
             engine,

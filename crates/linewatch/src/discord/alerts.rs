@@ -7,15 +7,15 @@
 //! second one, and the incident → message map is kept in the store.
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use serde_json::{Value, json};
 
+use super::Records;
 use super::rest::{Rest, RestError};
 use crate::alerts::{Notification, NotificationKind};
 use crate::notify::DeliveryError;
 use crate::notify::discord::{Mentions, incident_embed, notification_embed};
-use crate::store::BotRecords;
 
 /// Discord's "Unknown Message": the incident's message was deleted.
 const UNKNOWN_MESSAGE: u64 = 10008;
@@ -24,22 +24,22 @@ pub struct AlertPoster {
     rest: Arc<Rest>,
     channel: u64,
     mentions: Mentions,
-    store_path: PathBuf,
     /// The notifier's name, the key of its messages in the store.
     name: String,
-    records: Mutex<Option<BotRecords>>,
+    records: Records,
 }
 
 impl AlertPoster {
     pub fn new(rest: Arc<Rest>, channel: u64, mentions: Mentions, store_path: PathBuf, name: &str) -> AlertPoster {
-        AlertPoster { rest, channel, mentions, store_path, name: name.to_string(), records: Mutex::new(None) }
+        AlertPoster { rest, channel, mentions, name: name.to_string(), records: Records::new(store_path) }
     }
 
     /// Delivers one notification; `key` is unique per outbox entry (`linewatch-<id>`).
     pub async fn deliver(&self, n: &Notification, key: &str) -> Result<(), DeliveryError> {
         let (content, allowed_mentions) = self.mentions.for_notification(n);
         let incident = incident_embed(&n.incident_view);
-        let known = self.records(|r| r.incident_message(&self.name, n.incident))?;
+        let (name, incident_id) = (self.name.clone(), n.incident);
+        let known = self.records.with(move |r| r.incident_message(&name, incident_id)).await.map_err(store_error)?;
         let message = match known {
             Some((channel, message)) => match self.rest.edit_message(channel, message, &json!({ "embeds": [incident] })).await {
                 Ok(()) => Some(message),
@@ -59,7 +59,8 @@ impl AlertPoster {
                     "enforce_nonce": true,
                 });
                 let message = self.rest.create_message(self.channel, &without_empty_content(body)).await.map_err(classify)?;
-                self.records(|r| r.set_incident_message(&self.name, n.incident, self.channel, message))?;
+                let (name, channel) = (self.name.clone(), self.channel);
+                self.records.with(move |r| r.set_incident_message(&name, incident_id, channel, message)).await.map_err(store_error)?;
                 (message, true)
             }
         };
@@ -79,16 +80,9 @@ impl AlertPoster {
         Ok(())
     }
 
-    fn records<T>(&self, f: impl FnOnce(&BotRecords) -> Result<T, crate::store::StoreError>) -> Result<T, DeliveryError> {
-        let mut records = self.records.lock().unwrap_or_else(|e| e.into_inner());
-        if records.is_none() {
-            *records = Some(BotRecords::open(&self.store_path).map_err(store_error)?);
-        }
-        f(records.as_ref().expect("just opened")).map_err(store_error)
-    }
 }
 
-fn store_error(e: crate::store::StoreError) -> DeliveryError {
+fn store_error(e: String) -> DeliveryError {
     DeliveryError::Retry { after: None, reason: format!("the incident's message cannot be looked up: {e}") }
 }
 

@@ -95,7 +95,7 @@ pub fn definitions() -> Value {
         command("unsilence", "Lift silences", vec![rule_optional]),
         command("resync", "Retrain the line (admins only; asks for confirmation)", vec![target("A modem")]),
         command("reboot", "Reboot the modem (admins only; asks for confirmation)", vec![target("A modem")]),
-        command("audit", "Who asked for resyncs and reboots (admins only)", vec![n]),
+        command("audit", "Who asked for resyncs, reboots and silences (admins only)", vec![n]),
         command("help", "What linewatch's commands do", vec![]),
     ])
 }

@@ -15,7 +15,7 @@ use xdsl::{Counter, Direction, LineReading};
 use super::commands::{self, Options};
 use super::rest::{File, Rest};
 use super::views;
-use super::{Admins, BotOptions, Target};
+use super::{Admins, BotOptions, Records, Target};
 use crate::charts::metric::{MAX_POINTS, render_from_store};
 use crate::daemon::control::{Control, Latest, ModemAction};
 use crate::metrics::counter_metric;
@@ -23,11 +23,11 @@ use crate::notify::discord::relative_time;
 use crate::store::{AuditEntry, BotRecords, Query, Store, StoreError};
 
 const EPHEMERAL: u64 = 64;
-/// At most this many embeds in one message (Discord: 10).
-const MAX_EMBEDS: usize = 10;
 /// The longest silence `/silence` takes.
 const MAX_SILENCE: Duration = Duration::from_secs(30 * 24 * 3600);
 const DEFAULT_RANGE: Duration = Duration::from_secs(24 * 3600);
+/// How long autocomplete waits for the store's metric names (it has 3 s in all).
+const AUTOCOMPLETE_PATIENCE: Duration = Duration::from_millis(1500);
 
 /// A resync or reboot waiting for its confirmation.
 struct Pending {
@@ -43,25 +43,26 @@ pub struct Ctx {
     control: Control,
     admins: Admins,
     modems: Vec<Target>,
-    firewalls: Vec<Target>,
+    /// What watches the WAN: the firewalls, or our own probes.
+    wans: Vec<Target>,
     options: BotOptions,
     /// Opened on first use: the daemon creates the file.
     store: Mutex<Option<Store>>,
-    records: Mutex<Option<BotRecords>>,
+    records: Records,
     pending: Mutex<HashMap<String, Pending>>,
 }
 
 impl Ctx {
-    pub fn new(rest: Arc<Rest>, control: Control, admins: Admins, modems: Vec<Target>, firewalls: Vec<Target>, options: BotOptions) -> Ctx {
+    pub fn new(rest: Arc<Rest>, control: Control, admins: Admins, modems: Vec<Target>, wans: Vec<Target>, options: BotOptions) -> Ctx {
         Ctx {
+            records: Records::new(control.store_path.clone()),
             rest,
             control,
             admins,
             modems,
-            firewalls,
+            wans,
             options,
             store: Mutex::new(None),
-            records: Mutex::new(None),
             pending: Mutex::new(HashMap::new()),
         }
     }
@@ -81,17 +82,8 @@ impl Ctx {
     }
 
     /// Runs `f` on the bot's records (audit log), off the async threads.
-    async fn with_records<T: Send + 'static>(self: &Arc<Self>, f: impl FnOnce(&BotRecords) -> Result<T, StoreError> + Send + 'static) -> Result<T, String> {
-        let ctx = self.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut records = ctx.records.lock().unwrap_or_else(|e| e.into_inner());
-            if records.is_none() {
-                *records = Some(BotRecords::open(&ctx.control.store_path).map_err(|e| e.to_string())?);
-            }
-            f(records.as_ref().expect("just opened")).map_err(|e| format!("the audit log: {e}"))
-        })
-        .await
-        .map_err(|e| format!("the audit log: {e}"))?
+    async fn with_records<T: Send + 'static>(&self, f: impl FnOnce(&BotRecords) -> Result<T, StoreError> + Send + 'static) -> Result<T, String> {
+        self.records.with(f).await.map_err(|e| format!("the audit log: {e}"))
     }
 
     /// Writes to the audit log (a failure is logged: the action itself goes on).
@@ -254,16 +246,18 @@ async fn autocomplete(ctx: &Arc<Ctx>, reply: &mut Reply, data: &CommandData) -> 
     let (option, typed) = options.focused().unwrap_or(("", ""));
     let choices = match option {
         "target" => {
-            let firewalls = ctx.firewalls.iter().map(|t| t.name.as_str());
+            let wans = ctx.wans.iter().map(|t| t.name.as_str());
             match data.name.as_str() {
-                "wan" => commands::choices(firewalls, typed),
-                "graph" => commands::choices(ctx.modem_names().chain(firewalls), typed),
+                "wan" => commands::choices(wans, typed),
+                "graph" => commands::choices(ctx.modem_names().chain(wans), typed),
                 _ => commands::choices(ctx.modem_names(), typed),
             }
         }
         "metric" => {
             let target = options.string("target").map(str::to_string);
-            let stored = ctx.with_store(move |store| Ok(store_metrics(store, target.as_deref()))).await.unwrap_or_default();
+            // Autocomplete cannot be deferred: if the store is busy (a long chart), the known names do.
+            let stored = ctx.with_store(move |store| Ok(store_metrics(store, target.as_deref())));
+            let stored = tokio::time::timeout(AUTOCOMPLETE_PATIENCE, stored).await.ok().and_then(Result::ok).unwrap_or_default();
             let names = commands::METRICS.iter().copied().chain(stored.iter().map(String::as_str));
             commands::choices(names, typed)
         }
@@ -292,12 +286,7 @@ async fn command(ctx: &Arc<Ctx>, reply: &mut Reply, who: &Who, data: &CommandDat
         "uptime" => uptime(ctx, reply, options.string("target")).await,
         "events" => events(ctx, reply, options.integer("n")).await,
         "silence" => silence(ctx, reply, who, options.string("rule"), options.string("duration")).await,
-        "unsilence" => {
-            let rule = options.string("rule").filter(|r| *r != "all").map(str::to_string);
-            let lifted = ctx.control.unsilence(rule.clone()).await?;
-            let what = rule.map(|r| format!(" of {r}")).unwrap_or_default();
-            reply.message(views::text(&format!("🔔 {lifted} silence(s){what} lifted by {}; what still fires is announced again.", who.name))).await
-        }
+        "unsilence" => unsilence(ctx, reply, who, options.string("rule")).await,
         "resync" => ask(ctx, reply, who, ModemAction::Resync, options.string("target")).await,
         "reboot" => ask(ctx, reply, who, ModemAction::Reboot, options.string("target")).await,
         "audit" => audit(ctx, reply, who, options.integer("n")).await,
@@ -320,12 +309,11 @@ fn status_embeds(ctx: &Ctx, targets: &[&Target], fresh: &HashMap<String, Latest<
     let snapshot = ctx.control.status.read();
     targets
         .iter()
-        .take(MAX_EMBEDS)
         .map(|t| {
             let latest = fresh.get(&t.name).or_else(|| snapshot.lines.get(&t.name));
             // The WAN of the site's firewall, when there is one.
             let wan = ctx
-                .firewalls
+                .wans
                 .iter()
                 .filter(|f| f.site == t.site)
                 .find_map(|f| snapshot.wans.get(&f.name).and_then(|w| w.last_good.as_ref().map(|(_, r)| r)));
@@ -393,19 +381,42 @@ fn action_name(action: ModemAction) -> &'static str {
     }
 }
 
-/// `/resync`, `/reboot`: admins are asked to confirm; everyone else is told no. Both audited.
+/// `/resync`, `/reboot`: admins are asked to confirm; everyone else is told no. Both audited,
+/// after the answer (Discord's 3 seconds come first).
 async fn ask(ctx: &Arc<Ctx>, reply: &mut Reply, who: &Who, action: ModemAction, target: Option<&str>) -> Result<(), String> {
     let name = action_name(action);
-    let target = ctx.one_modem(target)?;
     if !ctx.admins.admits(who.id, &who.roles) {
         let why = "only linewatch's admins may do this (admin_user_ids and admin_role_ids in [discord]), and you are not one of them";
+        // Audited even when the target is wrong or missing.
+        let target = ctx.one_modem(target).unwrap_or_else(|_| target.unwrap_or("(no target given)").to_string());
+        let answered = reply.ephemeral(views::text(&format!("⛔ Denied: the {name} of {target} was refused because {why}. Nothing was done."))).await;
         ctx.audit(who, name, &target, false, why).await;
-        return reply.ephemeral(views::text(&format!("⛔ Denied: the {name} of {target} was refused because {why}. Nothing was done."))).await;
+        return answered;
     }
+    let target = ctx.one_modem(target)?;
     let nonce = reply.id.to_string();
     let timeout = ctx.options.confirm_timeout;
     ctx.pending.lock().unwrap_or_else(|e| e.into_inner()).insert(nonce.clone(), Pending { action, target: target.clone(), token: reply.token.clone() });
-    ctx.audit(who, name, &target, true, "asked; waiting for confirmation").await;
+    // Unconfirmed, it expires: the button goes away.
+    let expiry = {
+        let (ctx, nonce) = (ctx.clone(), nonce.clone());
+        let who = Who { id: who.id, name: who.name.clone(), roles: who.roles.clone() };
+        async move {
+            tokio::time::sleep(timeout).await;
+            let expired = ctx.pending.lock().unwrap_or_else(|e| e.into_inner()).remove(&nonce);
+            if let Some(pending) = expired {
+                let body = json!({
+                    "content": format!("⌛ Expired: the {name} of {} was not confirmed within {} s. Nothing was done.", pending.target, timeout.as_secs()),
+                    "components": [],
+                });
+                if let Err(e) = ctx.rest.edit_original(&pending.token, &body, &[]).await {
+                    tracing::warn!(error = %e, "cannot mark a confirmation as expired");
+                }
+                ctx.audit(&who, &format!("{name} expired"), &pending.target, true, "not confirmed in time; nothing was done").await;
+            }
+        }
+    };
+    tokio::spawn(expiry);
     let what = match action {
         ModemAction::Reboot => format!("Reboot **{target}**? The modem goes away for a minute or two; the line drops."),
         _ => format!("Resync **{target}**? The line drops and trains again (about a minute without Internet)."),
@@ -418,29 +429,22 @@ async fn ask(ctx: &Arc<Ctx>, reply: &mut Reply, who: &Who, action: ModemAction, 
             { "type": 2, "style": 2, "label": "Cancel", "custom_id": format!("cancel:{nonce}") },
         ] }],
     });
-    reply.ephemeral(body).await?;
-    // Unconfirmed, it expires: the button goes away.
-    let ctx = ctx.clone();
-    let who = Who { id: who.id, name: who.name.clone(), roles: who.roles.clone() };
-    tokio::spawn(async move {
-        tokio::time::sleep(timeout).await;
-        let expired = ctx.pending.lock().unwrap_or_else(|e| e.into_inner()).remove(&nonce);
-        if let Some(pending) = expired {
-            ctx.audit(&who, &format!("{name} expired"), &pending.target, true, "not confirmed in time; nothing was done").await;
-            let body = json!({
-                "content": format!("⌛ Expired: the {name} of {} was not confirmed within {} s. Nothing was done.", pending.target, timeout.as_secs()),
-                "components": [],
-            });
-            if let Err(e) = ctx.rest.edit_original(&pending.token, &body, &[]).await {
-                tracing::warn!(error = %e, "cannot mark a confirmation as expired");
-            }
-        }
-    });
-    Ok(())
+    let answered = reply.ephemeral(body).await;
+    ctx.audit(who, name, &target, true, "asked; waiting for confirmation").await;
+    answered
 }
 
 /// The confirmation (or cancellation) of a resync/reboot.
 async fn confirm(ctx: &Arc<Ctx>, reply: &mut Reply, who: &Who, nonce: &str, confirmed: bool) -> Result<(), String> {
+    if !ctx.admins.admits(who.id, &who.roles) {
+        // The request stays for the admin who asked, until it expires.
+        let asked = ctx.pending.lock().unwrap_or_else(|e| e.into_inner()).get(nonce).map(|p| (p.action, p.target.clone()));
+        let (name, target) = asked.map_or(("resync/reboot", "?".to_string()), |(action, target)| (action_name(action), target));
+        let why = "only linewatch's admins may confirm it";
+        let answered = reply.ephemeral(views::text(&format!("⛔ Denied: {why}. Nothing was done."))).await;
+        ctx.audit(who, &format!("{name} confirm"), &target, false, why).await;
+        return answered;
+    }
     let pending = ctx.pending.lock().unwrap_or_else(|e| e.into_inner()).remove(nonce);
     let Some(pending) = pending else {
         let body = json!({ "content": "⌛ This confirmation has expired or was already answered. Nothing was done.", "components": [] });
@@ -448,19 +452,15 @@ async fn confirm(ctx: &Arc<Ctx>, reply: &mut Reply, who: &Who, nonce: &str, conf
     };
     let name = action_name(pending.action);
     let target = pending.target.clone();
-    if !ctx.admins.admits(who.id, &who.roles) {
-        let why = "only linewatch's admins may confirm it";
-        ctx.audit(who, &format!("{name} confirm"), &target, false, why).await;
-        ctx.pending.lock().unwrap_or_else(|e| e.into_inner()).insert(nonce.to_string(), pending);
-        return Err(format!("Denied: {why}. Nothing was done."));
-    }
     if !confirmed {
+        let answered = reply.initial(7, Some(json!({ "content": format!("Cancelled: no {name} of {target}."), "components": [] }))).await;
         ctx.audit(who, &format!("{name} cancelled"), &target, true, "nothing was done").await;
-        return reply.initial(7, Some(json!({ "content": format!("Cancelled: no {name} of {target}."), "components": [] }))).await;
+        return answered;
     }
-    ctx.audit(who, &format!("{name} confirmed"), &target, true, "sent to the modem").await;
     let body = json!({ "content": format!("⏳ {name} of **{target}** asked by {}: sending it to the modem…", who.name), "components": [] });
+    // Not acknowledged in time, the click is void for Discord: nothing is sent to the modem.
     reply.initial(7, Some(body)).await?;
+    ctx.audit(who, &format!("{name} confirmed"), &target, true, "sent to the modem").await;
     let started = SystemTime::now();
     if let Err(e) = ctx.control.act(&target, pending.action).await {
         ctx.audit(who, &format!("{name} failed"), &target, true, &e).await;
@@ -468,20 +468,15 @@ async fn confirm(ctx: &Arc<Ctx>, reply: &mut Reply, who: &Who, nonce: &str, conf
     }
     let sent = SystemTime::now();
     let _ = reply.edit(&json!({ "content": format!("⏳ {name} of **{target}** sent {}: waiting for the line to come back…", relative_time(sent)) }), &[]).await;
-    let outcome = outcome(ctx, &target, sent).await;
-    let text = match &outcome {
+    let text = match outcome(ctx, &target, started, sent).await {
         Ok((at, reading)) => {
             let took = at.duration_since(started).unwrap_or_default().as_secs();
-            let rate = |d: Direction| reading.direction(d).rate_bps.map(|b| format!("{:.3}", b as f64 / 1e6)).unwrap_or_else(|| "?".into());
-            let attainable = |d: Direction| reading.direction(d).attainable_bps.map(|b| format!("{:.3}", b as f64 / 1e6)).unwrap_or_else(|| "?".into());
             format!(
-                "✅ **{target}** is back in showtime {} after the {name} (asked by {}): {} / {} Mb/s (attainable {} / {} Mb/s).",
+                "✅ **{target}** is back in showtime {} after the {name} (asked by {}): {} (attainable {}).",
                 crate::render::duration(took),
                 who.name,
-                rate(Direction::Down),
-                rate(Direction::Up),
-                attainable(Direction::Down),
-                attainable(Direction::Up)
+                views::rates(&reading, |d| d.rate_bps),
+                views::rates(&reading, |d| d.attainable_bps),
             )
         }
         Err(why) => format!("⚠️ After the {name} asked by {}, **{target}** {why}.", who.name),
@@ -490,17 +485,26 @@ async fn confirm(ctx: &Arc<Ctx>, reply: &mut Reply, who: &Who, nonce: &str, conf
     reply.followup(&views::text(&text)).await
 }
 
-/// The first showtime reading after `since`: the line is back.
-async fn outcome(ctx: &Ctx, target: &str, since: SystemTime) -> Result<(SystemTime, LineReading), String> {
+/// The line back after an action asked for at `started`: the first showtime reading taken
+/// after `sent` that follows a drop (a reading out of showtime or none at all), or whose line
+/// uptime shows it trained after `started`. A modem that took its time to act is not "back".
+async fn outcome(ctx: &Ctx, target: &str, started: SystemTime, sent: SystemTime) -> Result<(SystemTime, LineReading), String> {
     let mut changes = ctx.control.status.subscribe();
     let wait = async {
+        let mut dropped = false;
         loop {
             if let Some(latest) = ctx.control.status.read().lines.get(target)
-                && latest.at > since
-                && let Ok(reading) = &latest.result
-                && reading.is_showtime()
+                && latest.at > sent
             {
-                return (latest.at, reading.clone());
+                match &latest.result {
+                    Ok(reading) if reading.is_showtime() => {
+                        let trained_since = latest.at.duration_since(started).unwrap_or_default();
+                        if dropped || reading.uptime_s.is_some_and(|up| up < trained_since.as_secs()) {
+                            return (latest.at, reading.clone());
+                        }
+                    }
+                    _ => dropped = true,
+                }
             }
             if changes.changed().await.is_err() {
                 std::future::pending::<()>().await;
@@ -511,12 +515,17 @@ async fn outcome(ctx: &Ctx, target: &str, since: SystemTime) -> Result<(SystemTi
     tokio::time::timeout(limit, wait).await.map_err(|_| format!("was not back in showtime within {}", crate::render::duration(limit.as_secs())))
 }
 
+/// The `n` option of `/events` and `/audit`: 10 unless given, at most 25 (as registered).
+fn how_many(n: Option<i64>) -> usize {
+    n.unwrap_or(10).clamp(1, 25) as usize
+}
+
 async fn audit(ctx: &Arc<Ctx>, reply: &mut Reply, who: &Who, n: Option<i64>) -> Result<(), String> {
     if !ctx.admins.admits(who.id, &who.roles) {
         return reply.ephemeral(views::text("⛔ Denied: the audit log is for linewatch's admins only (admin_user_ids and admin_role_ids in [discord]).")).await;
     }
     reply.defer(true).await?;
-    let n = n.unwrap_or(15).clamp(1, 50) as usize;
+    let n = how_many(n);
     let entries = ctx.with_records(move |records| records.recent_audit(n)).await?;
     reply.edit(&views::message(vec![views::audit(&entries)]), &[]).await
 }
@@ -529,23 +538,20 @@ async fn errors(ctx: &Arc<Ctx>, reply: &mut Reply, target: Option<&str>, window:
     };
     let uptime = ctx.control.status.read().lines.get(&target).and_then(|l| l.last_good.as_ref().and_then(|(at, r)| Some((*at, r.uptime_s?))));
     let now = SystemTime::now();
-    let mut windows: Vec<(String, SystemTime)> = vec![
-        ("Last 15 min".into(), now - Duration::from_secs(15 * 60)),
-        ("Last day".into(), now - Duration::from_secs(24 * 3600)),
-        ("Last 7 days".into(), now - Duration::from_secs(7 * 24 * 3600)),
+    // Keyed by the codes of the `window` option.
+    let mut windows: Vec<(&str, String, SystemTime)> = vec![
+        ("15m", "Last 15 min".into(), now - Duration::from_secs(15 * 60)),
+        ("1d", "Last day".into(), now - Duration::from_secs(24 * 3600)),
+        ("7d", "Last 7 days".into(), now - Duration::from_secs(7 * 24 * 3600)),
     ];
-    if let Some((at, up)) = uptime {
-        windows.push((format!("Since the last retrain ({})", crate::render::duration(up)), at - Duration::from_secs(up)));
+    if let Some((at, up)) = uptime
+        && let Some(since) = views::trained_at(at, up)
+    {
+        windows.push(("retrain", format!("Since the last retrain ({})", crate::render::duration(up)), since));
     }
-    let wanted = |label: &str| match window {
-        None => true,
-        Some("15m") => label.starts_with("Last 15"),
-        Some("1d") => label == "Last day",
-        Some("7d") => label.starts_with("Last 7"),
-        Some("retrain") => label.starts_with("Since"),
-        Some(_) => false,
-    };
-    windows.retain(|(label, _)| wanted(label));
+    if let Some(wanted) = window {
+        windows.retain(|(code, ..)| *code == wanted);
+    }
     if windows.is_empty() {
         return Err(match window {
             Some("retrain") => format!("{target} has no reading of its line uptime yet, so the last retrain is not known"),
@@ -569,7 +575,7 @@ async fn errors(ctx: &Arc<Ctx>, reply: &mut Reply, target: Option<&str>, window:
             };
             Ok(windows
                 .into_iter()
-                .map(|(label, since)| {
+                .map(|(_, label, since)| {
                     let row = |d| [Counter::Crc, Counter::Fec, Counter::Es, Counter::Ses].map(|c| count(c, d, since));
                     views::ErrorWindow { label, counts: [row(Direction::Down), row(Direction::Up)] }
                 })
@@ -593,10 +599,10 @@ async fn graph(ctx: &Arc<Ctx>, reply: &mut Reply, metric: Option<&str>, range: O
         return Err("range must be between 1s and 10 years".into());
     }
     let target = match target {
-        Some(t) if ctx.modems.iter().chain(&ctx.firewalls).any(|x| x.name == t) => t.to_string(),
-        Some(t) => return Err(unknown("target", t, ctx.modem_names().chain(ctx.firewalls.iter().map(|f| f.name.as_str())))),
+        Some(t) if ctx.modems.iter().chain(&ctx.wans).any(|x| x.name == t) => t.to_string(),
+        Some(t) => return Err(unknown("target", t, ctx.modem_names().chain(ctx.wans.iter().map(|f| f.name.as_str())))),
         None => {
-            let pool = if metric.starts_with("wan_") { &ctx.firewalls } else { &ctx.modems };
+            let pool = if metric.starts_with("wan_") { &ctx.wans } else { &ctx.modems };
             pool.first().map(|t| t.name.clone()).ok_or("no target is configured for this metric")?
         }
     };
@@ -611,13 +617,7 @@ async fn graph(ctx: &Arc<Ctx>, reply: &mut Reply, metric: Option<&str>, range: O
         })
         .await?;
     let filename = format!("{metric}.png");
-    let embed = json!({
-        "title": format!("{metric} · {target}"),
-        "description": format!("From {} to {}", relative_time(since), relative_time(until)),
-        "color": views::BLUE,
-        "image": { "url": format!("attachment://{filename}") },
-    });
-    let body = json!({ "embeds": [embed], "attachments": [{ "id": 0, "filename": filename }], "allowed_mentions": { "parse": [] } });
+    let body = views::chart(&metric, &target, since, until, &filename);
     reply.edit(&body, &[File { name: filename, data: png }]).await
 }
 
@@ -637,16 +637,15 @@ fn young_history_start(store: &Store, target: &str, metric: &str, since: SystemT
 
 async fn wan(ctx: &Arc<Ctx>, reply: &mut Reply, target: Option<&str>) -> Result<(), String> {
     let names: Vec<&str> = match target {
-        Some(name) if ctx.firewalls.iter().any(|f| f.name == name) => vec![name],
-        Some(name) => return Err(unknown("firewall", name, ctx.firewalls.iter().map(|f| f.name.as_str()))),
-        None if ctx.firewalls.is_empty() => return Err("no firewall is configured: /wan shows what a [[firewall]] reports".into()),
-        None => ctx.firewalls.iter().map(|f| f.name.as_str()).collect(),
+        Some(name) if ctx.wans.iter().any(|f| f.name == name) => vec![name],
+        Some(name) => return Err(unknown("WAN target", name, ctx.wans.iter().map(|f| f.name.as_str()))),
+        None if ctx.wans.is_empty() => return Err("nothing watches the WAN: /wan shows what a [[firewall]] reports, or without one linewatch's own probes ([wan])".into()),
+        None => ctx.wans.iter().map(|f| f.name.as_str()).collect(),
     };
     let embeds: Vec<Value> = {
         let snapshot = ctx.control.status.read();
         names
             .iter()
-            .take(MAX_EMBEDS)
             .map(|name| match snapshot.wans.get(*name) {
                 Some(latest) => views::wan_status(name, latest, &snapshot.firing),
                 None => json!({ "title": format!("🌐 {name}"), "description": "No reading yet.", "color": views::BLUE }),
@@ -667,14 +666,17 @@ async fn uptime(ctx: &Arc<Ctx>, reply: &mut Reply, target: Option<&str>) -> Resu
 }
 
 async fn events(ctx: &Arc<Ctx>, reply: &mut Reply, n: Option<i64>) -> Result<(), String> {
-    let n = n.unwrap_or(10).clamp(1, 25) as usize;
+    let n = how_many(n);
     reply.defer(false).await?;
     let now = SystemTime::now();
     // Enough to pair each outage with its end.
     let events = ctx.with_store(move |store| store.events(None, now - Duration::from_secs(365 * 24 * 3600), now, n * 2).map_err(|e| e.to_string())).await?;
     let shown = &events[events.len().saturating_sub(n)..];
-    let firing = ctx.control.status.read().firing.clone();
-    reply.edit(&views::message(vec![views::events(shown, &firing)]), &[]).await
+    let embed = {
+        let snapshot = ctx.control.status.read();
+        views::events(shown, &snapshot.firing, &snapshot.silences)
+    };
+    reply.edit(&views::message(vec![embed]), &[]).await
 }
 
 async fn silence(ctx: &Arc<Ctx>, reply: &mut Reply, who: &Who, rule: Option<&str>, duration: Option<&str>) -> Result<(), String> {
@@ -687,9 +689,25 @@ async fn silence(ctx: &Arc<Ctx>, reply: &mut Reply, who: &Who, rule: Option<&str
     if duration.is_zero() || duration > MAX_SILENCE {
         return Err("a silence lasts between 1s and 30 days".into());
     }
+    // The pipeline may be busy committing: answer later.
+    reply.defer(false).await?;
     let until = SystemTime::now() + duration;
     let rule = (rule != "all").then(|| rule.to_string());
     ctx.control.silence(rule.clone(), until, &who.name).await?;
-    let what = rule.map(|r| format!("`{r}`")).unwrap_or_else(|| "every rule".into());
-    reply.message(views::text(&format!("🔕 {what} silenced until {} by {} (for {}).", relative_time(until), who.name, humantime::format_duration(duration)))).await
+    let what = rule.as_ref().map(|r| format!("`{r}`")).unwrap_or_else(|| "every rule".into());
+    let text = format!("🔕 {what} silenced until {} by {} (for {}).", relative_time(until), who.name, humantime::format_duration(duration));
+    let answered = reply.edit(&views::text(&text), &[]).await;
+    ctx.audit(who, "silence", rule.as_deref().unwrap_or("all"), true, &text).await;
+    answered
+}
+
+async fn unsilence(ctx: &Arc<Ctx>, reply: &mut Reply, who: &Who, rule: Option<&str>) -> Result<(), String> {
+    reply.defer(false).await?;
+    let rule = rule.filter(|r| *r != "all").map(str::to_string);
+    let lifted = ctx.control.unsilence(rule.clone()).await?;
+    let what = rule.as_ref().map(|r| format!(" of {r}")).unwrap_or_default();
+    let text = format!("🔔 {lifted} silence(s){what} lifted by {}; what still fires is announced again.", who.name);
+    let answered = reply.edit(&views::text(&text), &[]).await;
+    ctx.audit(who, "unsilence", rule.as_deref().unwrap_or("all"), true, &text).await;
+    answered
 }

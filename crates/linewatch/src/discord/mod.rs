@@ -15,17 +15,18 @@ pub mod rest;
 mod views;
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::watch;
-use twilight_gateway::{ConfigBuilder, Event, EventTypeFlags, Intents, Shard, ShardId, StreamExt};
+use twilight_gateway::{CloseFrame, ConfigBuilder, Event, EventTypeFlags, Intents, Shard, ShardId, StreamExt};
 
 use crate::alerts::Severity;
 use crate::config::{Config, DiscordConfig, Secret};
 use crate::daemon::control::Control;
 use crate::notify::discord::Mentions;
 use crate::notify::{Notifier, Route, Routing};
+use crate::store::{BotRecords, StoreError};
 use rest::Rest;
 
 pub use commands::NAMES as COMMANDS;
@@ -61,6 +62,34 @@ impl Admins {
     }
 }
 
+/// The bot's records in the store (audit log, incident → message map): opened on first use
+/// (the daemon creates the file), always used off the async threads.
+#[derive(Clone)]
+pub struct Records {
+    path: PathBuf,
+    records: Arc<Mutex<Option<BotRecords>>>,
+}
+
+impl Records {
+    pub fn new(path: PathBuf) -> Records {
+        Records { path, records: Arc::default() }
+    }
+
+    pub async fn with<T: Send + 'static>(&self, f: impl FnOnce(&BotRecords) -> Result<T, StoreError> + Send + 'static) -> Result<T, String> {
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut records = this.records.lock().unwrap_or_else(|e| e.into_inner());
+            let records = match &mut *records {
+                Some(records) => records,
+                None => records.insert(BotRecords::open(&this.path).map_err(|e| e.to_string())?),
+            };
+            f(records).map_err(|e| e.to_string())
+        })
+        .await
+        .map_err(|e| e.to_string())?
+    }
+}
+
 /// A configured target and its site.
 #[derive(Debug, Clone)]
 pub struct Target {
@@ -77,7 +106,8 @@ pub struct Bot {
     admins: Admins,
     mentions: Mentions,
     modems: Vec<Target>,
-    firewalls: Vec<Target>,
+    /// What watches the WAN: the firewalls, or our own probes.
+    wans: Vec<Target>,
     store_path: PathBuf,
     options: BotOptions,
 }
@@ -94,9 +124,13 @@ impl Bot {
             guild: discord.guild(),
             alert_channel: discord.alert_channel(),
             admins: Admins { users: discord.admin_users(), roles: discord.admin_roles() },
-            mentions: Mentions { users: discord.admin_user_ids.clone(), roles: discord.admin_role_ids.clone() },
+            // From the parsed ids: a stray space in the config must not make a mention Discord refuses.
+            mentions: Mentions {
+                users: discord.admin_users().iter().map(u64::to_string).collect(),
+                roles: discord.admin_roles().iter().map(u64::to_string).collect(),
+            },
             modems: config.modems.iter().map(|m| target(&m.name, &m.site)).collect(),
-            firewalls: config.firewalls.iter().map(|f| target(&f.name, &f.site)).collect(),
+            wans: config.wan_targets().iter().map(|(name, site)| target(name, site)).collect(),
             store_path,
             options,
         })
@@ -124,7 +158,7 @@ impl Bot {
             control,
             self.admins.clone(),
             self.modems.clone(),
-            self.firewalls.clone(),
+            self.wans.clone(),
             self.options,
         ));
         let guild = self.guild;
@@ -149,10 +183,21 @@ impl Bot {
                 Some(Err(e)) => tracing::warn!(error = %e, "Discord gateway"),
                 None => {
                     tracing::error!("the Discord gateway closed for good (a wrong token or intents?): the bot stops; alerts still go out");
-                    break;
+                    return;
                 }
             }
         }
+        // Stopping: close the session so Discord shows the bot offline at once, not after a timeout.
+        shard.close(CloseFrame::NORMAL);
+        let closed = async {
+            // Close messages always come through, whatever the flags.
+            while let Some(Ok(event)) = shard.next_event(EventTypeFlags::empty()).await {
+                if matches!(event, Event::GatewayClose(_)) {
+                    break;
+                }
+            }
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(2), closed).await;
     }
 }
 
@@ -165,12 +210,12 @@ async fn register(rest: Arc<Rest>, guild: Option<u64>) {
                 tracing::info!(commands = commands::NAMES.len(), ?guild, "Discord commands registered");
                 return;
             }
-            Err(e) if e.is_transient() => {
+            Err(e) if e.is_transient() && attempt < 4 => {
                 tracing::warn!(error = %e, "cannot register the Discord commands yet");
                 tokio::time::sleep(Duration::from_secs(1 << attempt)).await;
             }
             Err(e) => {
-                tracing::error!(error = %e, "Discord refused the commands");
+                tracing::error!(error = %e, "the Discord commands are not registered (tried again at the next connection)");
                 return;
             }
         }

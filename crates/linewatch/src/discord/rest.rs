@@ -78,10 +78,6 @@ impl Rest {
         Rest { client: builder.build(), application }
     }
 
-    pub fn application(&self) -> u64 {
-        self.application
-    }
-
     /// Sends one request, bounded in time; the body of the answer.
     async fn send(&self, request: Result<Request, twilight_http::Error>) -> Result<Vec<u8>, RestError> {
         let request = request.map_err(RestError::from_twilight)?;

@@ -4,12 +4,12 @@
 use std::time::{Duration, SystemTime};
 
 use serde_json::{Value, json};
-use xdsl::{Counter, Direction, LineReading, Window};
+use xdsl::{Counter, Direction, DirectionStats, LineReading, Window};
 
-use crate::alerts::Severity;
+use crate::alerts::{Severity, Silence};
 use crate::daemon::control::{FiringAlert, Latest};
 use crate::derive::{Event, EventKind};
-use crate::notify::discord::{fit, limits, relative_time};
+use crate::notify::discord::{embed_size, fit, limits, relative_time};
 use crate::render;
 use crate::store::AuditEntry;
 use crate::wan::{GatewayStatus, LinkStatus, Verdict, WanReading};
@@ -32,9 +32,28 @@ fn embed(title: &str, description: String, colour: u32, fields: Vec<(String, Str
     embed
 }
 
-/// A plain message body: some embeds, nothing mentioned.
+/// A plain message body: the embeds that fit in one message (10, 6000 characters together),
+/// nothing mentioned.
 pub fn message(embeds: Vec<Value>) -> Value {
+    let mut total = 0;
+    let embeds: Vec<Value> = embeds
+        .into_iter()
+        .take(limits::EMBEDS)
+        .take_while(|embed| {
+            total += embed_size(embed);
+            total <= limits::TOTAL
+        })
+        .collect();
     json!({ "embeds": embeds, "allowed_mentions": { "parse": [] } })
+}
+
+/// `/graph`: the chart attached as `filename`, shown in an embed.
+pub fn chart(metric: &str, target: &str, since: SystemTime, until: SystemTime, filename: &str) -> Value {
+    let mut embed = embed(&format!("{metric} · {target}"), format!("From {} to {}", relative_time(since), relative_time(until)), BLUE, Vec::new());
+    embed["image"] = json!({ "url": format!("attachment://{filename}") });
+    let mut body = message(vec![embed]);
+    body["attachments"] = json!([{ "id": 0, "filename": filename }]);
+    body
 }
 
 /// A short text, cut to Discord's 2000 characters.
@@ -52,6 +71,11 @@ fn pair(value: impl Fn(Direction) -> Option<String>, unit: &str) -> String {
 
 fn mbps(bps: u64) -> String {
     format!("{:.3}", bps as f64 / 1e6)
+}
+
+/// A rate of both directions, `down / up Mb/s`.
+pub fn rates(reading: &LineReading, rate: impl Fn(&DirectionStats) -> Option<u64>) -> String {
+    pair(|x| rate(reading.direction(x)).map(mbps), " Mb/s")
 }
 
 /// The worst of the target's firing alerts.
@@ -95,8 +119,8 @@ pub fn line_status(target: &str, latest: Option<&Latest<LineReading>>, firing: &
     let d = |dir: Direction| reading.direction(dir);
     let mut fields = vec![
         ("State".to_string(), state, false),
-        ("Sync ↓/↑".to_string(), pair(|x| d(x).rate_bps.map(mbps), " Mb/s"), true),
-        ("Attainable ↓/↑".to_string(), pair(|x| d(x).attainable_bps.map(mbps), " Mb/s"), true),
+        ("Sync ↓/↑".to_string(), rates(reading, |d| d.rate_bps), true),
+        ("Attainable ↓/↑".to_string(), rates(reading, |d| d.attainable_bps), true),
         ("SNR margin ↓/↑".to_string(), pair(|x| d(x).snr_margin_db.map(|v| format!("{v:.1}")), " dB"), true),
         ("Attenuation ↓/↑".to_string(), pair(|x| d(x).attenuation_db.map(|v| format!("{v:.1}")), " dB"), true),
         ("Power ↓/↑".to_string(), pair(|x| d(x).power_dbm.map(|v| format!("{v:.1}")), " dBm"), true),
@@ -218,6 +242,12 @@ pub fn errors(target: &str, windows: &[ErrorWindow]) -> Value {
     embed(&format!("🧮 Errors on {target}"), "From linewatch's own counts, per poll interval.".into(), BLUE, fields)
 }
 
+/// When the line last trained, from a reading at `at` with the modem's line uptime (None for
+/// an uptime no clock can hold: modem output is not to be trusted).
+pub fn trained_at(at: SystemTime, uptime_s: u64) -> Option<SystemTime> {
+    at.checked_sub(Duration::from_secs(uptime_s))
+}
+
 /// `/uptime`: per modem, how long the line has been up.
 pub fn uptime(lines: &[(String, Option<&Latest<LineReading>>)], now: SystemTime) -> Value {
     let fields = lines
@@ -227,8 +257,8 @@ pub fn uptime(lines: &[(String, Option<&Latest<LineReading>>)], now: SystemTime)
                 Some((at, r)) if r.is_showtime() => match r.uptime_s {
                     Some(up) => {
                         let read_ago = now.duration_since(*at).unwrap_or_default().as_secs();
-                        let since = *at - Duration::from_secs(up);
-                        format!("in showtime for {} (retrained {})", render::duration(up + read_ago), relative_time(since))
+                        let since = trained_at(*at, up).map(|t| format!(" (retrained {})", relative_time(t))).unwrap_or_default();
+                        format!("in showtime for {}{since}", render::duration(up.saturating_add(read_ago)))
                     }
                     None => "in showtime (the modem does not say since when)".into(),
                 },
@@ -242,7 +272,7 @@ pub fn uptime(lines: &[(String, Option<&Latest<LineReading>>)], now: SystemTime)
 }
 
 /// `/events`: the recent events, newest first, with their durations, and what fires now.
-pub fn events(events: &[Event], firing: &[FiringAlert]) -> Value {
+pub fn events(events: &[Event], firing: &[FiringAlert], silences: &[Silence]) -> Value {
     let mut lines: Vec<String> = Vec::new();
     for (i, event) in events.iter().enumerate().rev() {
         let text = match event.kind {
@@ -269,10 +299,19 @@ pub fn events(events: &[Event], firing: &[FiringAlert]) -> Value {
     }
     let firing_text = if firing.is_empty() { "none".to_string() } else { firing.iter().map(|a| format!("🔴 {}", a.title)).collect::<Vec<_>>().join("\n") };
     let colour = if firing.is_empty() { GREEN } else { ORANGE };
-    embed("📜 Recent events", lines.join("\n"), colour, vec![("Firing now".into(), firing_text, false)])
+    let mut fields = vec![("Firing now".into(), firing_text, false)];
+    if !silences.is_empty() {
+        let silenced = silences.iter().map(|s| {
+            let rule = s.rule.as_deref().map_or("every rule".to_string(), |r| format!("`{r}`"));
+            let target = s.target.as_deref().map(|t| format!(" on {t}")).unwrap_or_default();
+            format!("🔕 {rule}{target} until {} (by {})", relative_time(s.until), s.by)
+        });
+        fields.push(("Silenced".into(), silenced.collect::<Vec<_>>().join("\n"), false));
+    }
+    embed("📜 Recent events", lines.join("\n"), colour, fields)
 }
 
-/// `/audit`: the latest resync/reboot requests.
+/// `/audit`: the latest resync/reboot requests and silences.
 pub fn audit(entries: &[AuditEntry]) -> Value {
     let lines: Vec<String> = entries
         .iter()
@@ -298,7 +337,7 @@ pub fn help() -> Value {
         ("/unsilence [rule]", "Lift silences"),
         ("/resync [target]", "Retrain the line: admins only, asks for confirmation"),
         ("/reboot [target]", "Reboot the modem: admins only, asks for confirmation"),
-        ("/audit [n]", "Who asked for resyncs and reboots: admins only"),
+        ("/audit [n]", "Who asked for resyncs, reboots and silences: admins only"),
     ];
     let description = lines.iter().map(|(c, what)| format!("`{c}` {what}")).collect::<Vec<_>>().join("\n");
     embed("linewatch", description, BLUE, Vec::new())

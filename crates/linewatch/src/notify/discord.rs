@@ -18,6 +18,7 @@ pub mod limits {
     /// Across all embeds of one message.
     pub const TOTAL: usize = 6000;
     pub const CONTENT: usize = 2000;
+    pub const EMBEDS: usize = 10;
 }
 
 /// Who is mentioned on critical alerts.
