@@ -120,10 +120,16 @@ impl Modem {
         }
     }
 
-    /// `info --stats` every time; `info --show` once per session, for the line details some
-    /// firmware leaves out of `--stats`. A firmware without `--show` loses nothing by it.
+    /// `info --stats` every time; `info --show` once per session and link, for the line details
+    /// some firmware leaves out of `--stats`. A firmware without `--show` loses nothing by it.
     async fn read_broadcom(&mut self) -> Result<LineReading, DeviceError> {
         let mut reading = self.run_parsed(&format!("{} info --stats", self.command), Dialect::Broadcom).await?;
+        // Out of showtime, what `--show` said belongs to the link that is gone: nothing is
+        // filled in (a down line has no rates), and the next link is asked afresh.
+        if !reading.is_showtime() {
+            self.shown = None;
+            return Ok(reading);
+        }
         let session = self.sessions_opened();
         if self.shown.as_ref().is_none_or(|(s, _)| *s != session) {
             let shown = match self.run_parsed(&format!("{} info --show", self.command), Dialect::Broadcom).await {
