@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::Path;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::bail;
 use xdsl::Direction;
@@ -37,7 +37,9 @@ pub struct Request {
 /// time (`2024-05-01T10:00:00Z`; without a zone it is UTC).
 pub fn parse_when(text: &str) -> Result<SystemTime, String> {
     if let Ok(ago) = humantime::parse_duration(text) {
-        return SystemTime::now().checked_sub(ago).ok_or_else(|| format!("{text} ago is before any calendar"));
+        // Times before 1970 cannot be written (nor stored): say so rather than fail later.
+        let when = SystemTime::now().checked_sub(ago).filter(|t| *t >= UNIX_EPOCH);
+        return when.ok_or_else(|| format!("{text} ago is before 1970, older than any history"));
     }
     humantime::parse_rfc3339_weak(text)
         .map_err(|_| format!("{text:?} is neither a duration back from now (7d, 36h) nor a time (2024-05-01T10:00:00Z)"))
@@ -50,8 +52,13 @@ pub fn parse_direction(text: &str) -> Result<Direction, String> {
 /// Prints the history from the store in `data_dir`; no data is said plainly, not an error.
 pub fn run(data_dir: &Path, request: &Request) -> anyhow::Result<()> {
     let path = data_dir.join(store::FILE_NAME);
-    if !path.exists() {
-        bail!("no history yet: {} does not exist (linewatch writes it while it reads the modems)", path.display());
+    match std::fs::metadata(&path) {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            bail!("no history yet: {} does not exist (linewatch writes it while it reads the modems)", path.display())
+        }
+        // Permission denied, a data directory that is a file...: not the same as no history.
+        Err(e) => bail!("cannot read the history {}: {e}", path.display()),
     }
     if request.since >= request.until {
         bail!("--since ({}) is not before --until ({})", time(request.since), time(request.until));

@@ -46,6 +46,11 @@ fn two_hours(store: &mut Store) -> SystemTime {
 #[test]
 fn history_as_table_csv_and_json() {
     let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("not-a-dir");
+    std::fs::write(&file, "").unwrap();
+    let not_a_dir = stderr(&linewatch(&file, &["vdsl", "dsl_datarate"]));
+    assert!(not_a_dir.contains("cannot read the history") && not_a_dir.contains("Not a directory"), "{not_a_dir}");
+
     let mut writer = Store::open(&dir.path().join("linewatch.db"), Retention::default()).unwrap();
     two_hours(&mut writer);
 
@@ -110,6 +115,8 @@ fn history_says_what_is_missing() {
     let up = stdout(&linewatch(dir.path(), &["vdsl", "dsl_datarate", "--direction", "up"]));
     assert!(up.starts_with("no data for dsl_datarate (up) on vdsl"), "{up}");
 
+    let before_1970 = stderr(&linewatch(dir.path(), &["vdsl", "dsl_datarate", "--since", "60y"]));
+    assert!(before_1970.contains("60y ago is before 1970"), "{before_1970}");
     let bad = stderr(&linewatch(dir.path(), &["vdsl", "dsl_datarate", "--since", "last tuesday"]));
     assert!(bad.contains("neither a duration back from now"), "{bad}");
     let bad = stderr(&linewatch(dir.path(), &["vdsl", "dsl_datarate", "--direction", "sideways"]));
