@@ -205,7 +205,7 @@ impl DiscordWebhook {
         });
         let url = format!("{}{}wait=true", self.url, if self.url.contains('?') { "&" } else { "?" });
         // The URL is the secret: errors name Discord, not the URL.
-        http_outcome(self.http.post(url).json(&body).send().await.map_err(reqwest::Error::without_url), "Discord webhook").await.map(|_| ())
+        http_outcome(self.http.post(url).json(&body).send().await, "Discord webhook").await.map(|_| ())
     }
 }
 

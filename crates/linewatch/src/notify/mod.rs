@@ -94,9 +94,10 @@ pub fn routes(configs: &[NotifierConfig]) -> anyhow::Result<Vec<Route>> {
 }
 
 /// Classifies an HTTP answer: 2xx delivered, 429 and 5xx retried (with the receiver's
-/// `Retry-After` if it gave one), other 4xx refused for good.
+/// `Retry-After` if it gave one), other 4xx refused for good. A failure never names the URL:
+/// webhook URLs carry their secret (Discord's token, `?token=` of a generic hook).
 async fn http_outcome(result: Result<reqwest::Response, reqwest::Error>, what: &str) -> Result<reqwest::Response, DeliveryError> {
-    let response = result.map_err(|e| DeliveryError::Retry { after: None, reason: format!("{what}: {e}") })?;
+    let response = result.map_err(|e| DeliveryError::Retry { after: None, reason: format!("{what}: {}", e.without_url()) })?;
     let status = response.status();
     if status.is_success() {
         return Ok(response);
@@ -126,4 +127,18 @@ fn http_client() -> reqwest::Client {
         .user_agent(concat!("linewatch/", env!("CARGO_PKG_VERSION")))
         .build()
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_failed_delivery_does_not_name_the_secret_url() {
+        // Nothing listens on port 9 of localhost: the connection is refused.
+        let url = "http://127.0.0.1:9/hook?token=SECRET-TOKEN";
+        let failed = http_outcome(http_client().post(url).send().await, "webhook").await.unwrap_err();
+        let DeliveryError::Retry { reason, .. } = failed else { panic!("a refused connection is retried") };
+        assert!(reason.starts_with("webhook: ") && !reason.contains("SECRET-TOKEN"), "{reason}");
+    }
 }
