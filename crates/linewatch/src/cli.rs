@@ -1,6 +1,6 @@
 //! The command line: argument parsing and one function per subcommand.
 
-use std::io::{Read, Write};
+use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
@@ -181,6 +181,8 @@ enum SimCommand {
 
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
+    // The daemon says what it does (journald keeps it); the other commands only warn.
+    logging(if matches!(cli.command, Command::Run { .. }) { "info" } else { "warn" });
     let result = match cli.command {
         Command::Parse { dialect, detect: _, json, file } => parse(dialect, json, file),
         Command::Run { http } => run_daemon(&cli.config, cli.data_dir.as_deref(), http),
@@ -461,14 +463,27 @@ fn poll_loop<S: Show>(mut source: S, options: &PollOptions, interval: Duration, 
     })
 }
 
+/// Logs on standard error at `default` level unless `LINEWATCH_LOG` says otherwise; colours
+/// only on a terminal (journald and files get plain text).
+fn logging(default: &str) {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("LINEWATCH_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default)))
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+}
+
 fn show(json: &str, table: &str, footer: &str, output: PollOutput, next: Option<Duration>) -> anyhow::Result<()> {
     let mut stdout = std::io::stdout().lock();
     if output.json {
         // One object per line, so a script can read them as they come.
         writeln!(stdout, "{json}")?;
     } else if output.watch {
-        // Redraw in place: cursor home, clear screen.
-        write!(stdout, "\x1b[H\x1b[2J{table}")?;
+        // On a terminal, redraw in place (cursor home, clear screen); elsewhere one after another.
+        if stdout.is_terminal() {
+            write!(stdout, "\x1b[H\x1b[2J")?;
+        }
+        write!(stdout, "{table}")?;
         let next = next.map(|i| format!(" · next in {}", humantime::format_duration(i))).unwrap_or_default();
         writeln!(stdout, "\n{footer} · updated {}{next}", humantime::format_rfc3339_seconds(SystemTime::now()))?;
     } else {
@@ -527,6 +542,8 @@ fn init(path: &Path, force: bool) -> anyhow::Result<ExitCode> {
 
 /// Loads the config, reads every secret it refers to (without showing them), and says what it
 /// will do.
+const NOTHING_TO_WATCH: &str = "nothing to watch: add a [[modem]] or a [[firewall]] (or [wan] for linewatch's own WAN probes)";
+
 fn check_config(path: &Path) -> anyhow::Result<ExitCode> {
     let config = Config::load(path)?;
     let mut problems = Vec::new();
@@ -538,16 +555,31 @@ fn check_config(path: &Path) -> anyhow::Result<ExitCode> {
         }
     }
     for notifier in &config.notifiers {
-        if let Ok(Some(crate::config::UrlSource::Secret(source))) = notifier.url_source()
-            && let Err(e) = source.read()
-        {
+        if let Err(e) = notifier.url() {
             problems.push(format!("notifier {:?}: {e}", notifier.name()));
+        }
+    }
+    for firewall in &config.firewalls {
+        for source in [firewall.api_key_source(), firewall.api_secret_source()].into_iter().flatten().flatten() {
+            if let Err(e) = source.read() {
+                problems.push(format!("firewall {:?}: {e}", firewall.name));
+            }
+        }
+    }
+    for export in &config.exports {
+        for source in [export.password_source(), export.token_source()].into_iter().flatten().flatten() {
+            if let Err(e) = source.read() {
+                problems.push(format!("export {:?}: {e}", export.name()));
+            }
         }
     }
     if let Some(discord) = &config.discord
         && let Err(e) = discord.token_source().and_then(|s| s.read())
     {
         problems.push(format!("[discord]: {e}"));
+    }
+    if config.modems.is_empty() && config.wan_targets().is_empty() {
+        problems.push(NOTHING_TO_WATCH.to_string());
     }
     if !problems.is_empty() {
         for problem in &problems {
@@ -566,6 +598,15 @@ fn check_config(path: &Path) -> anyhow::Result<ExitCode> {
             modem.port(),
             humantime::format_duration(modem.interval)
         );
+    }
+    for firewall in &config.firewalls {
+        println!("  firewall {:?}: {} at {}, every {}", firewall.name, firewall.kind.name(), firewall.url, humantime::format_duration(firewall.interval));
+    }
+    if config.firewalls.is_empty() && config.wan.is_some() {
+        println!("  no [[firewall]]: the WAN is watched with linewatch's own probes ([wan])");
+    }
+    for export in &config.exports {
+        println!("  export {:?}: {}, every {}", export.name(), export.kind.name(), humantime::format_duration(export.interval));
     }
     for notifier in &config.notifiers {
         println!("  notifier {:?}: {}", notifier.name(), notifier.kind.name());
@@ -586,6 +627,9 @@ fn check_config(path: &Path) -> anyhow::Result<ExitCode> {
 
 fn run_daemon(config_path: &Path, data_dir: Option<&Path>, http: Option<std::net::SocketAddr>) -> anyhow::Result<ExitCode> {
     let config = Config::load(config_path)?;
+    if config.modems.is_empty() && config.wan_targets().is_empty() {
+        anyhow::bail!("{}: {NOTHING_TO_WATCH}", config_path.display());
+    }
     let data_dir = config.data_dir(data_dir);
     create_private_dir(&data_dir)?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;

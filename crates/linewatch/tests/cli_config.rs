@@ -54,7 +54,43 @@ fn broken_configs_say_where_and_what() {
 fn a_missing_config_file_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let (ok, _, err) = linewatch(dir.path(), &["poll", "home"], &[]);
-    assert!(!ok && err.contains("linewatch.toml"), "{err}");
+    assert!(!ok && err.contains("linewatch.toml") && err.contains("linewatch init"), "{err}");
+}
+
+#[test]
+fn check_config_reads_every_secret_and_lists_what_will_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = "[[firewall]]\nname = \"fw\"\nkind = \"pfsense-v2\"\nurl = \"https://192.168.1.1\"\napi_key_env = \"LW_TEST_FW_KEY\"\n\n\
+                  [[export]]\nkind = \"influx-v2\"\nurl = \"http://127.0.0.1:8086\"\norg = \"home\"\nbucket = \"dsl\"\ntoken_env = \"LW_TEST_INFLUX_TOKEN\"\n\n\
+                  [[notifier]]\nkind = \"webhook\"\nurl_env = \"LW_TEST_HOOK\"\n";
+    std::fs::write(dir.path().join("linewatch.toml"), config).unwrap();
+    let (ok, _, err) = linewatch(dir.path(), &["check-config"], &[]);
+    assert!(!ok, "{err}");
+    for missing in ["LW_TEST_FW_KEY is not set", "LW_TEST_INFLUX_TOKEN is not set", "LW_TEST_HOOK is not set"] {
+        assert!(err.contains(missing), "{missing:?} in:\n{err}");
+    }
+    // A secret URL that is no URL is named by where it came from, never shown.
+    let env = [("LW_TEST_FW_KEY", "k"), ("LW_TEST_INFLUX_TOKEN", "t"), ("LW_TEST_HOOK", "not a url SECRETXYZ")];
+    let (ok, _, err) = linewatch(dir.path(), &["check-config"], &env);
+    assert!(!ok && err.contains("the url in environment variable LW_TEST_HOOK is not an http:// or https:// URL"), "{err}");
+    assert!(!err.contains("SECRETXYZ"), "{err}");
+    let env = [("LW_TEST_FW_KEY", "k"), ("LW_TEST_INFLUX_TOKEN", "t"), ("LW_TEST_HOOK", "https://hooks.example/x?token=SECRETXYZ")];
+    let (ok, out, err) = linewatch(dir.path(), &["check-config"], &env);
+    assert!(ok, "{err}");
+    for listed in ["firewall \"fw\": pfsense-v2 at https://192.168.1.1", "export \"influx-v2\": influx-v2", "notifier"] {
+        assert!(out.contains(listed), "{listed:?} in:\n{out}");
+    }
+    assert!(!out.contains("SECRETXYZ"), "{out}");
+}
+
+#[test]
+fn a_config_with_nothing_to_watch_is_refused_by_check_config_and_run() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("linewatch.toml"), "# nothing yet\n").unwrap();
+    for command in ["check-config", "run"] {
+        let (ok, _, err) = linewatch(dir.path(), &[command], &[]);
+        assert!(!ok && err.contains("nothing to watch: add a [[modem]] or a [[firewall]]"), "{command}: {err}");
+    }
 }
 
 #[test]

@@ -557,7 +557,13 @@ fn describe_toml_error(error: &toml::de::Error, text: &str) -> String {
 impl Config {
     /// Reads and checks a config file.
     pub fn load(path: &Path) -> anyhow::Result<Config> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                anyhow::bail!("there is no config file {} (`linewatch init` writes a commented one; --config names another)", path.display())
+            }
+            Err(e) => anyhow::bail!("cannot read config file {}: {e}", path.display()),
+        };
         Config::parse(&text).with_context(|| format!("in config file {}", path.display()))
     }
 

@@ -85,6 +85,23 @@ impl NotifierConfig {
         }
     }
 
+    /// The URL, a secret one read and checked too (the error says where it came from, never
+    /// what it is).
+    pub fn url(&self) -> Result<Option<String>, String> {
+        match self.url_source()? {
+            None => Ok(None),
+            Some(UrlSource::Plain(url)) => Ok(Some(url)),
+            Some(UrlSource::Secret(source)) => {
+                let url = source.read()?.expose().to_string();
+                let web = reqwest::Url::parse(&url).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some());
+                if !web {
+                    return Err(format!("the url in {source} is not an http:// or https:// URL"));
+                }
+                Ok(Some(url))
+            }
+        }
+    }
+
     pub(super) fn check(&self) -> Result<(), String> {
         let url = self.url_source()?;
         match (self.kind, &url) {

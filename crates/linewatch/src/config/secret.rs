@@ -38,6 +38,16 @@ pub enum SecretSource {
     File(PathBuf),
 }
 
+/// Where it comes from: `environment variable X` or `file P`.
+impl fmt::Display for SecretSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SecretSource::Env(var) => write!(f, "environment variable {var}"),
+            SecretSource::File(path) => write!(f, "file {}", path.display()),
+        }
+    }
+}
+
 impl SecretSource {
     /// From a `<name>_env` / `<name>_file` key pair; both set is a mistake.
     pub fn from_keys(env: Option<&str>, file: Option<&Path>, key: &str) -> Result<Option<SecretSource>, String> {

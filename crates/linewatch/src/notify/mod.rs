@@ -10,7 +10,7 @@ pub mod webhook;
 use std::time::Duration;
 
 use crate::alerts::{Notification, NotificationKind, Severity};
-use crate::config::{NotifierConfig, NotifierKind, UrlSource};
+use crate::config::{NotifierConfig, NotifierKind};
 
 /// Why a delivery did not happen.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -73,11 +73,7 @@ pub fn routes(configs: &[NotifierConfig]) -> anyhow::Result<Vec<Route>> {
         .iter()
         .map(|config| {
             let name = config.name();
-            let url = match config.url_source().map_err(|e| anyhow::anyhow!("notifier {name:?}: {e}"))? {
-                Some(UrlSource::Plain(url)) => Some(url),
-                Some(UrlSource::Secret(source)) => Some(source.read().map_err(|e| anyhow::anyhow!("notifier {name:?}: {e}"))?.expose().to_string()),
-                None => None,
-            };
+            let url = config.url().map_err(|e| anyhow::anyhow!("notifier {name:?}: {e}"))?;
             let url = || url.clone().ok_or_else(|| anyhow::anyhow!("notifier {name:?} has no url"));
             let notifier = match config.kind {
                 NotifierKind::Console => Notifier::Console(console::Console),
