@@ -65,19 +65,20 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
         dir.path().display()
     );
 
-    // The trouble, on a timetable.
+    // The trouble, on a timetable that fits in `--duration 60s` (each step waits for the
+    // alerts of the one before, or the lower layer would hold the upper one back).
     let scenario = async {
         let sleep = |s: u64| tokio::time::sleep(Duration::from_secs(s));
         // Past the first minute of the link (errors then are training noise).
-        sleep(12).await;
-        modem.inject(Event::CrcBurst { per_min: 3000.0, r#for: Duration::from_secs(180) });
-        sleep(18).await;
-        modem.inject(Event::Desync { down_for: Duration::from_secs(30) });
-        sleep(20).await;
-        firewall.ppp_drop();
-        sleep(10).await;
-        firewall.ppp_up(Ipv4Addr::new(203, 0, 113, 99));
         sleep(8).await;
+        modem.inject(Event::CrcBurst { per_min: 3000.0, r#for: Duration::from_secs(180) });
+        sleep(12).await;
+        modem.inject(Event::Desync { down_for: Duration::from_secs(30) });
+        sleep(15).await;
+        firewall.ppp_drop();
+        sleep(7).await;
+        firewall.ppp_up(Ipv4Addr::new(203, 0, 113, 99));
+        sleep(5).await;
         firewall.set_gateway(48.0, 21.0, 14.0);
         sleep(25).await;
         firewall.set_gateway(10.8, 1.2, 0.0);
@@ -99,9 +100,11 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
 struct DemoDir(PathBuf);
 
 impl DemoDir {
+    /// Only for its user: it holds the simulators' password and API key.
     fn new() -> std::io::Result<DemoDir> {
+        use std::os::unix::fs::DirBuilderExt;
         let path = std::env::temp_dir().join(format!("linewatch-demo-{}", std::process::id()));
-        std::fs::create_dir_all(&path)?;
+        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&path)?;
         Ok(DemoDir(path))
     }
 

@@ -1,4 +1,4 @@
-//! `linewatch demo` as a newcomer runs it: no config, a minute, and the alerts it promises
+//! `linewatch demo` as a newcomer runs it: no config, about a minute, and the alerts it promises
 //! appear on the console while `/metrics` is served.
 
 mod support;
@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 fn the_demo_shows_the_alerts_and_serves_metrics() {
     let port = support::free_port();
     let mut demo = Command::new(env!("CARGO_BIN_EXE_linewatch"))
-        .args(["demo", "--duration", "80s", "--http", &format!("127.0.0.1:{port}")])
+        .args(["demo", "--duration", "70s", "--http", &format!("127.0.0.1:{port}")])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -39,6 +39,7 @@ fn the_demo_shows_the_alerts_and_serves_metrics() {
         "FIRING   [Warning] #1 Burst of CRC errors (down) on demo-modem",
         "FIRING   [Critical] #1 Line down on demo-modem",
         "RESOLVED [Critical] #1 Line up on demo-modem",
+        "| Sync (now): ",
         "FIRING   [Critical] #1 WAN wan down on demo-firewall",
         "EVENT    [Info] #1 WAN IP of demo-firewall changed",
         "Gateway WAN_PPPOE loss on demo-firewall",

@@ -13,8 +13,10 @@ impl Console {
             NotificationKind::Reminder => "STILL   ",
             NotificationKind::Event => "EVENT   ",
         };
+        // The figures (rates and SNR now and before...) on the same line.
+        let fields: String = n.message.fields.iter().map(|(name, value)| format!(" | {name}: {value}")).collect();
         println!(
-            "{} {mark} [{:?}] #{} {}: {}",
+            "{} {mark} [{:?}] #{} {}: {}{fields}",
             humantime::format_rfc3339_seconds(n.at),
             n.severity,
             n.incident,
