@@ -117,10 +117,15 @@ pub fn line_samples(r: &LineReading) -> Vec<Sample> {
             }
         }
     }
-    if let Some(window) = r.counters.get(Window::Total).or(r.counters.get(Window::SinceLink)) {
-        for direction in Direction::BOTH {
-            counter_samples(window.direction(direction), direction, &mut samples);
+    for direction in Direction::BOTH {
+        // Per counter, the longest window the modem keeps it in: total, else since the link
+        // (Broadcom has its G.INP counters only there; a counter may reset, as at a retrain).
+        let mut counters = ErrorCounters::default();
+        for counter in Counter::ALL {
+            let value = [Window::Total, Window::SinceLink].into_iter().find_map(|w| r.counters.get(w)?.direction(direction).get(counter));
+            counters.set(counter, value);
         }
+        counter_samples(&counters, direction, &mut samples);
     }
     samples
 }
@@ -167,6 +172,15 @@ pub fn wan_samples(r: &crate::wan::WanReading) -> Vec<Sample> {
     samples
 }
 
+/// The names of how a reading went (success, duration) for a modem and for the WAN.
+pub const LINE_SCRAPE: [&str; 2] = ["dsl_scrape_success", "dsl_scrape_duration_seconds"];
+pub const WAN_SCRAPE: [&str; 2] = ["wan_scrape_success", "wan_scrape_duration_seconds"];
+
+/// How a reading went, under `LINE_SCRAPE` or `WAN_SCRAPE` names.
+pub fn scrape_samples([success, duration]: [&'static str; 2], ok: bool, took: std::time::Duration) -> Vec<Sample> {
+    vec![Sample::new(success, Kind::Gauge, vec![], f64::from(u8::from(ok))), Sample::new(duration, Kind::Gauge, vec![], took.as_secs_f64())]
+}
+
 /// The errors of one interval, under the same names as the counters (stored per interval so
 /// "CRC in the last day" is answered from our own data).
 pub fn delta_samples(deltas: &IntervalDeltas) -> Vec<Sample> {
@@ -202,6 +216,8 @@ mod tests {
         assert_eq!(find("dsl_signal_to_noise_margin_db{direction=\"up\"}"), Some(15.2));
         assert_eq!(find("dsl_aggregated_transmit_power_db{direction=\"up\"}"), Some(-2.2));
         assert_eq!(find("dsl_crc_total{loc=\"near\"}"), Some(546.0));
+        // Only since the link in this capture, and still exported.
+        assert_eq!(find("dsl_retransmissions_total{kind=\"retransmitted\",loc=\"near\"}"), Some(39.0));
         assert_eq!(find("dsl_error_seconds_total{err=\"errored\",loc=\"far\"}"), Some(62.0));
         assert_eq!(find("dsl_uptime_seconds"), Some(94_205.0));
         let line_info = samples.iter().find(|s| s.name == "dsl_line_info").unwrap();

@@ -126,10 +126,7 @@ impl Pipeline {
         let site = self.site(target);
         let baseline = self.snr_baseline(target, at);
         let memory = self.lines.entry(target.to_string()).or_default();
-        let mut scrape = vec![
-            Sample::new("dsl_scrape_success", Kind::Gauge, vec![], f64::from(u8::from(result.is_ok()))),
-            Sample::new("dsl_scrape_duration_seconds", Kind::Gauge, vec![], took.as_secs_f64()),
-        ];
+        let mut scrape = metrics::scrape_samples(metrics::LINE_SCRAPE, result.is_ok(), took);
         let (findings, gauges, deltas, events) = match &result {
             Ok(reading) => {
                 let previous_showtime = memory.tracker.last_showtime().map(|(t, r)| (t, r.clone()));
@@ -173,10 +170,7 @@ impl Pipeline {
     fn wan(&mut self, target: &str, at: SystemTime, took: Duration, result: Result<WanReading, String>) -> anyhow::Result<Stepped> {
         let site = self.site(target);
         let memory = self.wans.entry(target.to_string()).or_default();
-        let mut gauges = vec![
-            Sample::new("wan_scrape_success", Kind::Gauge, vec![], f64::from(u8::from(result.is_ok()))),
-            Sample::new("wan_scrape_duration_seconds", Kind::Gauge, vec![], took.as_secs_f64()),
-        ];
+        let mut gauges = metrics::scrape_samples(metrics::WAN_SCRAPE, result.is_ok(), took);
         let findings = match &result {
             Ok(reading) => {
                 gauges.extend(metrics::wan_samples(reading));

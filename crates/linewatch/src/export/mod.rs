@@ -101,6 +101,8 @@ const HELP: &[(&str, &str)] = &[
     ("dsl_last_retrain_timestamp_seconds", "When linewatch saw the last retrain, Unix time in seconds."),
     ("dsl_scrape_success", "1 when the last reading of the modem worked, else 0."),
     ("dsl_scrape_duration_seconds", "How long the last reading of the modem took, in seconds."),
+    ("wan_scrape_success", "1 when the last reading of the WAN (firewall API or own probes) worked, else 0."),
+    ("wan_scrape_duration_seconds", "How long the last reading of the WAN took, in seconds."),
     ("wan_up", "1 while the WAN interface is up, else 0."),
     ("wan_gateway_rtt_seconds", "Round-trip time to the gateway, in seconds."),
     ("wan_gateway_rtt_stddev_seconds", "Standard deviation of the round-trip time to the gateway, in seconds."),
@@ -132,8 +134,9 @@ pub(crate) mod tests {
 
     #[test]
     fn every_family_has_a_help_text() {
-        for sample in home(SystemTime::now()).samples {
-            assert!(HELP.iter().any(|(n, _)| *n == sample.name), "{} has no HELP", sample.name);
+        let scrapes = crate::metrics::LINE_SCRAPE.into_iter().chain(crate::metrics::WAN_SCRAPE);
+        for name in home(SystemTime::now()).samples.iter().map(|s| s.name).chain(scrapes) {
+            assert!(HELP.iter().any(|(n, _)| *n == name), "{name} has no HELP");
         }
     }
 
