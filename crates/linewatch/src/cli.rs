@@ -90,7 +90,7 @@ enum Command {
         #[arg(long)]
         watch: bool,
         /// Stop after N readings.
-        #[arg(long, value_name = "N")]
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
         count: Option<u64>,
         /// Time between readings, instead of the target's `interval`.
         #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
@@ -350,6 +350,10 @@ fn read_input(file: Option<PathBuf>) -> anyhow::Result<(String, String)> {
     if bytes.len() as u64 > MAX_INPUT_BYTES {
         bail!("{source} is larger than {} MiB: not modem output", MAX_INPUT_BYTES / 1024 / 1024);
     }
+    // No modem prints NUL bytes: a binary file was given.
+    if bytes.contains(&0) {
+        bail!("{source} is a binary file, not the text a modem prints");
+    }
     Ok((source, String::from_utf8_lossy(&bytes).into_owned()))
 }
 
@@ -600,7 +604,8 @@ fn check_config(path: &Path) -> anyhow::Result<ExitCode> {
         );
     }
     for firewall in &config.firewalls {
-        println!("  firewall {:?}: {} at {}, every {}", firewall.name, firewall.kind.name(), firewall.url, humantime::format_duration(firewall.interval));
+        let tls = if firewall.tls_insecure { " (warning: tls_insecure = true, its certificate is not checked)" } else { "" };
+        println!("  firewall {:?}: {} at {}, every {}{tls}", firewall.name, firewall.kind.name(), firewall.url, humantime::format_duration(firewall.interval));
     }
     if config.firewalls.is_empty() && config.wan.is_some() {
         println!("  no [[firewall]]: the WAN is watched with linewatch's own probes ([wan])");

@@ -166,6 +166,14 @@ fn unreadable_input_names_the_dialects_tried_and_the_line() {
 }
 
 #[test]
+fn a_binary_file_is_named_as_such() {
+    let out = linewatch(&["parse", "--detect"], Some("\x7fELF\x02\x01\x01\0\0\0Device.DSL.Line.1.Status\0"));
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("standard input is a binary file, not the text a modem prints") && !stderr.contains("hint"), "{stderr}");
+}
+
+#[test]
 fn unknown_dialect_lists_the_known_ones() {
     let out = linewatch(&["parse", "--dialect", "cisco", "x"], None);
     assert!(!out.status.success());

@@ -526,8 +526,10 @@ impl ModemConfig {
 
 /// Where and what, without quoting the line: a mistyped key may hold a password.
 fn describe_toml_error(error: &toml::de::Error, text: &str) -> String {
-    let message = error.message().trim_end();
-    let hint = if message.contains("unknown field `password`") || message.contains("unknown field `token`") {
+    let message = plain_types(error.message().trim_end());
+    let message = message.as_str();
+    let secret_key = ["password", "token", "api_key", "api_secret"].iter().any(|k| message.contains(&format!("unknown field `{k}`")));
+    let hint = if secret_key {
         " (secrets are never written in the config: use the `*_env` or `*_file` key)"
     } else {
         ""
@@ -552,6 +554,21 @@ fn describe_toml_error(error: &toml::de::Error, text: &str) -> String {
         }
         None => format!("{message}{hint}"),
     }
+}
+
+/// serde's Rust type names in words a config writer knows.
+fn plain_types(message: &str) -> String {
+    let words = [
+        ("expected u8", "expected a whole number"),
+        ("expected u16", "expected a whole number"),
+        ("expected u32", "expected a whole number"),
+        ("expected u64", "expected a whole number"),
+        ("expected usize", "expected a whole number"),
+        ("expected i64", "expected a whole number"),
+        ("expected f64", "expected a number"),
+        ("expected a boolean", "expected true or false"),
+    ];
+    words.iter().fold(message.to_string(), |m, (rust, plain)| m.replace(rust, plain))
 }
 
 impl Config {

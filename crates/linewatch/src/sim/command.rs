@@ -183,12 +183,17 @@ async fn serve(options: SimOptions) -> anyhow::Result<()> {
         options.seed,
         options.speed
     );
-    let user = options.user.clone();
+    let (user, driver) = (options.user.clone(), options.dialect.to_string());
     let sim = ModemSim::start(options).await?;
     let mut notes = sim.notes();
     println!("{description}, login {user}");
     if let Some(addr) = sim.ssh_addr() {
-        println!("ssh listening on {addr}");
+        println!(
+            "ssh listening on {addr}. In linewatch.toml:\n\n[[modem]]\nname = \"sim\"\ndriver = \"{driver}\"\nhost = \"{}\"\nport = {}\nuser = \"{user}\"\n\
+             password_env = \"SIM_PASSWORD\"    # holding the password: admin, or that of --password-env\n",
+            addr.ip(),
+            addr.port()
+        );
     }
     if let Some(fingerprint) = sim.host_key_fingerprint() {
         println!("host key {fingerprint}");
