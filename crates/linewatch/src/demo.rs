@@ -1,5 +1,5 @@
 //! `linewatch demo`: the whole daemon against a simulated modem and firewall, with no config
-//! at all. A CRC burst, a desync, a PPP drop with a new WAN IP and gateway loss are injected
+//! at all. A CRC burst, gateway loss, a PPP drop with a new WAN IP and a desync are injected
 //! after a few seconds; the alerts appear on the console (and in Discord with
 //! `--discord-webhook`), `/metrics` is served, and the history lands in a temporary store.
 
@@ -55,7 +55,7 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
         "linewatch demo: a simulated Broadcom modem (SSH on {ssh}, user admin, password {PASSWORD}) and a simulated pfSense\n\
          firewall ({}), read every {INTERVAL}, history in {}.\n\
          What to look at:\n\
-         - the alerts below: a CRC burst, a desync (line down, then up), a PPP drop with a new WAN IP, gateway loss;\n\
+         - the alerts below: a CRC burst, gateway loss, a PPP drop with a new WAN IP, a desync (line down, then up);\n\
          - http://{}/metrics: the dsl_* and wan_* metrics (Prometheus format);\n\
          - another terminal: linewatch --data-dir {} history demo-modem dsl_signal_to_noise_margin_db --since 10m\n\
          Ctrl-C stops the demo.\n",
@@ -65,23 +65,22 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
         dir.path().display()
     );
 
-    // The trouble, on a timetable that fits in `--duration 60s` (each step waits for the
-    // alerts of the one before, or the lower layer would hold the upper one back).
+    // The trouble, on a timetable that fits in `--duration 60s`. Each fault lasts a few polls
+    // (alerts are debounced), and the WAN's trouble comes while the line is up (a line down
+    // holds back the alerts of the layers above it).
     let scenario = async {
         let sleep = |s: u64| tokio::time::sleep(Duration::from_secs(s));
         // Past the first minute of the link (errors then are training noise).
         sleep(8).await;
         modem.inject(Event::CrcBurst { per_min: 3000.0, r#for: Duration::from_secs(180) });
-        sleep(12).await;
-        modem.inject(Event::Desync { down_for: Duration::from_secs(30) });
-        sleep(15).await;
-        firewall.ppp_drop();
-        sleep(7).await;
-        firewall.ppp_up(Ipv4Addr::new(203, 0, 113, 99));
-        sleep(5).await;
         firewall.set_gateway(48.0, 21.0, 14.0);
-        sleep(25).await;
+        sleep(12).await;
         firewall.set_gateway(10.8, 1.2, 0.0);
+        firewall.ppp_drop();
+        sleep(12).await;
+        firewall.ppp_up(Ipv4Addr::new(203, 0, 113, 99));
+        sleep(4).await;
+        modem.inject(Event::Desync { down_for: Duration::from_secs(30) });
         std::future::pending::<()>().await;
     };
     let run = daemon::run(

@@ -103,10 +103,8 @@ fn time(t: SystemTime) -> String {
 
 /// A column title for a series: its label values (`down`, `errored/near`), or `value`.
 fn title(series: &SeriesData) -> String {
-    if series.labels.is_empty() {
-        return "value".to_string();
-    }
-    series.labels.iter().map(|(_, v)| v.as_str()).collect::<Vec<_>>().join("/")
+    let values: Vec<&str> = series.labels.iter().map(|(_, v)| v.as_str()).filter(|v| !v.is_empty()).collect();
+    if values.is_empty() { "value".to_string() } else { values.join("/") }
 }
 
 /// Up to three decimals, no trailing zeros: 9.8, 100000000, 6.45.

@@ -157,6 +157,11 @@ pub fn findings(config: &AlertsConfig, target: &str, at: SystemTime, reading: &W
         } else {
             clear(&config.gateway_down, AlertId::new("gateway_down", target, name), Some(message(format!("Gateway {name} up on {target}"), format!("The gateway {name} answers again{figures}."))))
         });
+        // A gateway down says nothing about loss or latency: a degradation stays as it was
+        // (not "back to normal" at 100 % loss) until the gateway answers again.
+        if down {
+            continue;
+        }
         let degraded = verdicts.iter().find_map(|v| match v {
             Verdict::GatewayDegraded { gateway: g, substatus, .. } if g == name => Some(*substatus),
             _ => None,
@@ -327,5 +332,25 @@ mod tests {
         let told = run(&[ok.clone(), lossy.clone(), lossy, ok.clone(), ok]);
         assert_eq!(told.len(), 2, "{told:?}");
         assert!(told[0].1.contains("loss") && told[1].0 == NotificationKind::Resolved);
+    }
+
+    #[test]
+    fn a_lossy_gateway_that_goes_down_is_not_back_to_normal() {
+        let ok = reading(LinkStatus::Up, "203.0.113.5", GatewayStatus::Online, None);
+        let lossy = reading(LinkStatus::Up, "203.0.113.5", GatewayStatus::Online, Some(Substatus::Loss));
+        let down = reading(LinkStatus::Up, "203.0.113.5", GatewayStatus::Down, None);
+        let told = run(&[ok.clone(), lossy.clone(), lossy, down.clone(), down.clone(), down, ok.clone(), ok.clone(), ok]);
+        let titles: Vec<String> = told.iter().map(|(kind, title)| format!("{kind:?} {title}")).collect();
+        assert_eq!(
+            titles,
+            [
+                "Firing Gateway WAN_PPPOE loss on fw",
+                "Firing Gateway WAN_PPPOE down on fw",
+                "Resolved Gateway WAN_PPPOE up on fw",
+                // Only once it answers (well) again.
+                "Resolved Gateway WAN_PPPOE back to normal on fw",
+            ],
+            "{told:?}"
+        );
     }
 }

@@ -26,6 +26,8 @@ const EPHEMERAL: u64 = 64;
 /// The longest silence `/silence` takes.
 const MAX_SILENCE: Duration = Duration::from_secs(30 * 24 * 3600);
 const DEFAULT_RANGE: Duration = Duration::from_secs(24 * 3600);
+/// A reading this young answers a Refresh without asking the modem again.
+const FRESH_ENOUGH: Duration = Duration::from_secs(5);
 /// How long autocomplete waits for the store's metric names (it has 3 s in all).
 const AUTOCOMPLETE_PATIENCE: Duration = Duration::from_millis(1500);
 
@@ -322,9 +324,14 @@ fn status_embeds(ctx: &Ctx, targets: &[&Target], fresh: &HashMap<String, Latest<
         .collect()
 }
 
-/// Reads the modems now; the readings (or why not) by name.
+/// Reads the modems now; the readings (or why not) by name. A reading of the last few
+/// seconds is as good as a new one: pressing Refresh repeatedly does not hammer the modem.
 async fn read_now(ctx: &Ctx, targets: &[&Target]) -> HashMap<String, Latest<LineReading>> {
     let reads = targets.iter().map(|t| async move {
+        let recent = ctx.control.status.read().lines.get(&t.name).filter(|l| l.result.is_ok() && l.at.elapsed().is_ok_and(|age| age < FRESH_ENOUGH)).cloned();
+        if let Some(latest) = recent {
+            return (t.name.clone(), latest);
+        }
         let result = ctx.control.refresh(&t.name).await;
         let last_good = match &result {
             Ok(reading) => Some((SystemTime::now(), reading.clone())),
