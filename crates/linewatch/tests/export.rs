@@ -26,8 +26,8 @@ fn sample(name: &'static str, kind: Kind, labels: &[(&'static str, &str)], value
 }
 
 /// A reading of the Broadcom capture, as the daemon keeps it: the modem's samples with the
-/// near-end CRC count set to `crc`, what this modem does not print (signal attenuation, G.INP
-/// counts), plus the daemon's own.
+/// near-end CRC count set to `crc`, what this modem does not print (signal attenuation), plus
+/// the daemon's own.
 fn reading(line: &str, at: SystemTime, crc: f64, retrains: f64) -> TargetSamples {
     let capture = support::fixture("xdslctl-stats/01-bcm-vdsl2-17a-ginp-retr-na.txt");
     let mut samples = line_samples(&xdsl::Dialect::Broadcom.parse(&capture).unwrap());
@@ -39,7 +39,6 @@ fn reading(line: &str, at: SystemTime, crc: f64, retrains: f64) -> TargetSamples
         sample("dsl_scrape_duration_seconds", Kind::Gauge, &[], 0.25),
         sample("dsl_retrains_total", Kind::Counter, &[], retrains),
         sample("dsl_last_retrain_timestamp_seconds", Kind::Gauge, &[], 1_700_000_000.0),
-        sample("dsl_retransmissions_total", Kind::Counter, &[("kind", "corrected"), ("loc", "near")], 12.0),
         sample("dsl_signal_attenuation_db", Kind::Gauge, &[("direction", "down")], 11.5),
     ]);
     TargetSamples { line: line.into(), at, samples }

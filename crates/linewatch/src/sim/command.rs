@@ -189,7 +189,7 @@ async fn serve(options: SimOptions) -> anyhow::Result<()> {
     println!("{description}, login {user}");
     if let Some(addr) = sim.ssh_addr() {
         println!(
-            "ssh listening on {addr}. In linewatch.toml:\n\n[[modem]]\nname = \"sim\"\ndriver = \"{driver}\"\nhost = \"{}\"\nport = {}\nuser = \"{user}\"\n\
+            "ssh listening on {addr}\nIn linewatch.toml:\n\n[[modem]]\nname = \"sim\"\ndriver = \"{driver}\"\nhost = \"{}\"\nport = {}\nuser = \"{user}\"\n\
              password_env = \"SIM_PASSWORD\"    # holding the password: admin, or that of --password-env\n",
             addr.ip(),
             addr.port()
