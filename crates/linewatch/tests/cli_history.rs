@@ -112,6 +112,10 @@ fn history_says_what_is_missing() {
     let json: serde_json::Value = serde_json::from_slice(&none.stdout).unwrap();
     assert_eq!(json["series"][0]["points"].as_array().unwrap().len(), 0);
     assert!(String::from_utf8_lossy(&none.stderr).starts_with("no data for dsl_datarate"));
+    let uptime = linewatch::metrics::Sample { name: "dsl_uptime_seconds", kind: linewatch::metrics::Kind::Gauge, labels: vec![], value: 600.0 };
+    writer.record("vdsl", SystemTime::now() - Duration::from_secs(30), &[uptime], &[], &[]).unwrap();
+    let no_direction = stderr(&linewatch(dir.path(), &["vdsl", "dsl_uptime_seconds", "--direction", "up"]));
+    assert!(no_direction.contains("dsl_uptime_seconds has no direction"), "{no_direction}");
     let up = stdout(&linewatch(dir.path(), &["vdsl", "dsl_datarate", "--direction", "up"]));
     assert!(up.starts_with("no data for dsl_datarate (up) on vdsl"), "{up}");
 

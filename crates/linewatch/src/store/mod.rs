@@ -96,6 +96,8 @@ pub enum StoreError {
     UnknownTarget { target: String, known: Vec<String> },
     #[error("no metric {metric:?} for {target}; {}", known_list("metrics", known))]
     UnknownMetric { target: String, metric: String, known: Vec<String> },
+    #[error("{metric} has no direction (down or up): it is one value per target")]
+    NoDirection { metric: String },
     #[error("damaged data in the store: {0}")]
     Corrupt(String),
     #[error(transparent)]
@@ -424,6 +426,9 @@ fn find(conn: &Connection, target: &str, metric: &str, direction: Option<Directi
     if series.is_empty() {
         let known = metrics(conn, target_id)?;
         return Err(StoreError::UnknownMetric { target: target.to_string(), metric: metric.to_string(), known });
+    }
+    if direction.is_some() && series.iter().all(|s| s.direction.is_none()) {
+        return Err(StoreError::NoDirection { metric: metric.to_string() });
     }
     Ok((target_id, series.into_iter().filter(|s| direction.is_none() || s.direction == direction).collect()))
 }
