@@ -37,6 +37,8 @@ fn broken_configs_say_where_and_what() {
         ("[[modem]]\nname = \"home\"\ndriver = \"broadcom\"\nhost = \"x\"\npassword = \"hunter2\"\n", &["unknown field `password`", "password_env"]),
         ("[modem]\nname = \"home\"\n", &["[[modem]]", "double brackets"]),
         ("[[modem]]\nname = \"home\"\ndriver = \"broadcom\"\nhost = \"x\"\nport = \"22a\"\n", &["line 5", "`port`", "expected a whole number"]),
+        ("[[modem]]\nname = \"h\"\ndriver = \"broadcom\"\nhost = \"x\"\n[alerts.rate_drop]\ndrop_pct = 500\n", &["[alerts]", "drop_pct = 500", "between 0 and 100"]),
+        ("[[modem]]\nname = \"h\"\ndriver = \"broadcom\"\nhost = \"x\"\n[wan]\nddns_host = \"not a host!\"\n", &["[wan]", "ddns_host", "not a host name"]),
         ("[[firewall]]\nname = \"fw\"\nkind = \"opnsense\"\nurl = \"https://fw\"\napi_key = \"hunter2\"\n", &["unknown field `api_key`", "api_key_env"]),
         ("[[notifier]]\nkind = \"discord-webhook\"\nurl = \"https://discord.com/api/webhooks/1/tok\"\n", &["url_env"]),
     ];

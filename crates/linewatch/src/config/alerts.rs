@@ -47,6 +47,25 @@ pub struct AlertsConfig {
     pub firewall_unreachable: Debounce,
 }
 
+impl AlertsConfig {
+    /// Thresholds that can hold at all.
+    pub(super) fn check(&self) -> Result<(), String> {
+        let pct = self.rate_drop.drop_pct;
+        if !(pct > 0.0 && pct < 100.0) {
+            return Err(format!("rate_drop.drop_pct = {pct}: a share of the rate, between 0 and 100 (e.g. 10)"));
+        }
+        let snr = &self.snr_low;
+        if !snr.floor_db.is_finite() || !(snr.hysteresis_db >= 0.0 && snr.hysteresis_db.is_finite()) {
+            return Err("snr_low: floor_db must be a number and hysteresis_db 0 or more (e.g. 3.0 and 0.5)".into());
+        }
+        let drop = self.snr_drop.drop_db;
+        if !(drop > 0.0 && drop.is_finite()) {
+            return Err(format!("snr_drop.drop_db = {drop}: how many dB below the 7-day baseline, more than 0 (e.g. 3.0)"));
+        }
+        Ok(())
+    }
+}
+
 impl Default for AlertsConfig {
     fn default() -> Self {
         AlertsConfig {

@@ -376,8 +376,11 @@ impl WanConfig {
         if self.timeout.is_zero() {
             return Err("timeout must be longer than 0s".into());
         }
-        if self.ddns_host.as_deref().is_some_and(|h| h.trim().is_empty()) {
-            return Err("ddns_host is empty".into());
+        if let Some(host) = &self.ddns_host {
+            let label_ok = |l: &str| !l.is_empty() && l.len() <= 63 && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+            if host.len() > 253 || !host.trim_end_matches('.').split('.').all(label_ok) {
+                return Err(format!("ddns_host = {host:?} is not a host name such as \"home.example.net\""));
+            }
         }
         if self.ddns_host.is_some() && self.ddns_resolvers.is_empty() {
             return Err("ddns_host needs at least one address in ddns_resolvers".into());
@@ -613,6 +616,7 @@ impl Config {
             }
             firewall.check().map_err(|e| anyhow::anyhow!("{at}: {e}"))?;
         }
+        self.alerts.check().map_err(|e| anyhow::anyhow!("[alerts]: {e}"))?;
         if let Some(wan) = &self.wan {
             wan.check().map_err(|e| anyhow::anyhow!("[wan]: {e}"))?;
         }
