@@ -55,7 +55,8 @@ impl AlertsConfig {
             return Err(format!("rate_drop.drop_pct = {pct}: a share of the rate, between 0 and 100 (e.g. 10)"));
         }
         let snr = &self.snr_low;
-        if !snr.floor_db.is_finite() || !(snr.hysteresis_db >= 0.0 && snr.hysteresis_db.is_finite()) {
+        let usable = snr.floor_db.is_finite() && snr.hysteresis_db.is_finite() && snr.hysteresis_db >= 0.0;
+        if !usable {
             return Err("snr_low: floor_db must be a number and hysteresis_db 0 or more (e.g. 3.0 and 0.5)".into());
         }
         let drop = self.snr_drop.drop_db;
