@@ -38,9 +38,8 @@ fn wan_config(text: &str) -> WanConfig {
 
 #[tokio::test]
 async fn quorum_of_dns_stun_and_http_reports_the_liar() {
-    let (dns_port, stun_port) = (free_udp_port(), free_udp_port());
-    let Some(_dns) = dnsmasq(dns_port, &[("myip.opendns.com", "127.0.0.1")]) else { return };
-    let Some(_stun) = coturn(stun_port) else { return };
+    let Some((_dns, dns_port)) = dnsmasq(&[("myip.opendns.com", "127.0.0.1")]) else { return };
+    let Some((_stun, stun_port)) = coturn() else { return };
     let (honest, _h) = echo(None).await;
     let (liar, _l) = echo(Some("198.51.100.66")).await;
     let config = wan_config(&format!(
@@ -61,9 +60,8 @@ async fn quorum_of_dns_stun_and_http_reports_the_liar() {
 
 #[tokio::test]
 async fn methods_that_fail_say_why_and_do_not_vote() {
-    let dns_port = free_udp_port();
     // dnsmasq that knows nothing and refuses what it does not know.
-    let Some(_dns) = dnsmasq(dns_port, &[]) else { return };
+    let Some((_dns, dns_port)) = dnsmasq(&[]) else { return };
     let (not_an_ip, _n) = echo(Some("<html>hello</html>")).await;
     // A STUN "server" that answers garbage, and one that never answers.
     let garbage = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
@@ -93,8 +91,7 @@ async fn methods_that_fail_say_why_and_do_not_vote() {
 
 #[tokio::test]
 async fn ddns_through_the_chosen_resolver() {
-    let dns_port = free_udp_port();
-    let Some(_dns) = dnsmasq(dns_port, &[("home.example.net", "198.51.100.7")]) else { return };
+    let Some((_dns, dns_port)) = dnsmasq(&[("home.example.net", "198.51.100.7")]) else { return };
     let servers: [SocketAddr; 1] = [format!("127.0.0.1:{dns_port}").parse().unwrap()];
     let answer = dns::ddns("home.example.net", &servers, Duration::from_secs(2)).await;
     assert_eq!((answer.addresses, answer.error), (vec!["198.51.100.7".parse::<IpAddr>().unwrap()], None));
@@ -109,8 +106,7 @@ async fn ddns_through_the_chosen_resolver() {
 
 #[tokio::test]
 async fn stun_against_coturn() {
-    let port = free_udp_port();
-    let Some(_stun) = coturn(port) else { return };
+    let Some((_stun, port)) = coturn() else { return };
     let address = stun::public_address(&format!("127.0.0.1:{port}"), Duration::from_secs(3)).await.unwrap();
     assert_eq!(address, LOCAL);
 }

@@ -2,7 +2,7 @@
 //! and the real DNS and STUN peers (dnsmasq, coturn) on free ports.
 #![allow(dead_code)]
 
-use std::net::UdpSocket;
+use std::net::{TcpListener, UdpSocket};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -42,14 +42,39 @@ pub fn free_udp_port() -> u16 {
     UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-/// Waits until a server holds UDP `port` (binding it fails).
-fn wait_for_udp(port: u16, peer: &mut Peer) {
+/// A port on 127.0.0.1 free for both UDP and TCP a moment ago (DNS and STUN servers take both).
+fn free_udp_and_tcp_port() -> u16 {
+    loop {
+        let port = free_udp_port();
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}
+
+/// Starts the server that `command` makes for a port, on a free one: another port when the
+/// server could not have it (a parallel test took it between our look and its bind).
+fn start_on_free_port(what: &str, command: impl Fn(u16) -> Command) -> (Peer, u16) {
+    for _ in 0..5 {
+        let port = free_udp_and_tcp_port();
+        let child = command(port).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap_or_else(|e| panic!("start {what}: {e}"));
+        let mut peer = Peer(child);
+        match wait_for_udp(port, &mut peer) {
+            Ok(()) => return (peer, port),
+            Err(exited) => eprintln!("{what} on port {port}: {exited}; trying another port"),
+        }
+    }
+    panic!("{what} did not start on any of 5 free ports");
+}
+
+/// Waits until a server holds UDP `port` (binding it fails); an error when it exited.
+fn wait_for_udp(port: u16, peer: &mut Peer) -> Result<(), String> {
     for _ in 0..200 {
         if UdpSocket::bind(("127.0.0.1", port)).is_err() {
-            return;
+            return Ok(());
         }
         if let Ok(Some(status)) = peer.0.try_wait() {
-            panic!("the peer for UDP port {port} exited: {status}");
+            return Err(format!("exited: {status}"));
         }
         std::thread::sleep(Duration::from_millis(25));
     }
@@ -57,50 +82,50 @@ fn wait_for_udp(port: u16, peer: &mut Peer) {
 }
 
 /// dnsmasq answering `records` (name, IPv4) and nothing else: no upstream, no /etc/hosts.
-/// Other names in the records' domains are NXDOMAIN; names elsewhere are refused. `None` when
-/// dnsmasq is not installed (skipped loudly; fails under CI).
-pub fn dnsmasq(port: u16, records: &[(&str, &str)]) -> Option<Peer> {
+/// Other names in the records' domains are NXDOMAIN; names elsewhere are refused. With its
+/// port; `None` when dnsmasq is not installed (skipped loudly; fails under CI).
+pub fn dnsmasq(records: &[(&str, &str)]) -> Option<(Peer, u16)> {
     if !peer_available("dnsmasq", "dnsmasq-base") {
         return None;
     }
-    let mut command = Command::new(which("dnsmasq").unwrap());
-    command.args([
-        "--keep-in-foreground",
-        "--conf-file=/dev/null",
-        "--no-resolv",
-        "--no-hosts",
-        "--listen-address=127.0.0.1",
-        "--bind-interfaces",
-        "--pid-file=",
-        "--log-facility=-",
-    ]);
-    command.arg(format!("--port={port}"));
-    // As root dnsmasq would switch to a `dnsmasq` or `nobody` user that may not exist.
-    if is_root() {
-        command.arg("--user=root");
-    }
-    for (name, address) in records {
-        command.arg(format!("--host-record={name},{address}"));
-        if let Some((_, domain)) = name.split_once('.') {
-            command.arg(format!("--local=/{domain}/"));
+    Some(start_on_free_port("dnsmasq", |port| {
+        let mut command = Command::new(which("dnsmasq").unwrap());
+        command.args([
+            "--keep-in-foreground",
+            "--conf-file=/dev/null",
+            "--no-resolv",
+            "--no-hosts",
+            "--listen-address=127.0.0.1",
+            "--bind-interfaces",
+            "--pid-file=",
+            "--log-facility=-",
+        ]);
+        command.arg(format!("--port={port}"));
+        // As root dnsmasq would switch to a `dnsmasq` or `nobody` user that may not exist.
+        if is_root() {
+            command.arg("--user=root");
         }
-    }
-    let mut peer = Peer(command.stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("start dnsmasq"));
-    wait_for_udp(port, &mut peer);
-    Some(peer)
+        for (name, address) in records {
+            command.arg(format!("--host-record={name},{address}"));
+            if let Some((_, domain)) = name.split_once('.') {
+                command.arg(format!("--local=/{domain}/"));
+            }
+        }
+        command
+    }))
 }
 
-/// coturn as a plain STUN server. `None` when it is not installed.
-pub fn coturn(port: u16) -> Option<Peer> {
+/// coturn as a plain STUN server, with its port. `None` when it is not installed.
+pub fn coturn() -> Option<(Peer, u16)> {
     if !peer_available("turnserver", "coturn") {
         return None;
     }
-    let mut command = Command::new(which("turnserver").unwrap());
-    command.args(["-n", "--listening-ip=127.0.0.1", "--stun-only", "--no-tls", "--no-dtls", "--no-cli", "--log-file=stdout", "--simple-log"]);
-    command.arg(format!("--listening-port={port}"));
-    let mut peer = Peer(command.stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("start turnserver"));
-    wait_for_udp(port, &mut peer);
-    Some(peer)
+    Some(start_on_free_port("turnserver", |port| {
+        let mut command = Command::new(which("turnserver").unwrap());
+        command.args(["-n", "--listening-ip=127.0.0.1", "--stun-only", "--no-tls", "--no-dtls", "--no-cli", "--log-file=stdout", "--simple-log"]);
+        command.arg(format!("--listening-port={port}"));
+        command
+    }))
 }
 
 fn is_root() -> bool {
