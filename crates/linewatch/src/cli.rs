@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, bail};
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use xdsl::{Dialect, Direction, LineReading, ParseError};
 
 use crate::config::Config;
@@ -103,19 +103,8 @@ enum Command {
     /// Shows a metric of a target over time, from the history linewatch keeps.
     #[command(after_help = "WHEN is a duration back from now (7d, 36h, 90min) or an RFC 3339 time (2024-05-01T10:00:00Z, UTC without a zone).")]
     History {
-        /// The target's (modem's) name.
-        target: String,
-        /// The metric as on /metrics, e.g. dsl_signal_to_noise_margin_db.
-        metric: String,
-        /// Only this direction (counters: near is down, far is up).
-        #[arg(long, value_name = "down|up", value_parser = history::parse_direction)]
-        direction: Option<Direction>,
-        /// From when [default: 24h].
-        #[arg(long, value_name = "WHEN", value_parser = history::parse_when)]
-        since: Option<SystemTime>,
-        /// Until when [default: now].
-        #[arg(long, value_name = "WHEN", value_parser = history::parse_when)]
-        until: Option<SystemTime>,
+        #[command(flatten)]
+        series: SeriesArgs,
         /// At most this many points per series: longer ranges come in 5-minute or hourly buckets.
         #[arg(long, value_name = "N", default_value_t = 1000)]
         max_points: usize,
@@ -128,19 +117,8 @@ enum Command {
     /// Draws a metric of a target over time as a PNG chart, as Discord's /graph shows it.
     #[command(after_help = "WHEN is a duration back from now (7d, 36h, 90min) or an RFC 3339 time (2024-05-01T10:00:00Z, UTC without a zone).")]
     Chart {
-        /// The target's (modem's) name.
-        target: String,
-        /// The metric as on /metrics, e.g. dsl_signal_to_noise_margin_db.
-        metric: String,
-        /// Only this direction (counters: near is down, far is up).
-        #[arg(long, value_name = "down|up", value_parser = history::parse_direction)]
-        direction: Option<Direction>,
-        /// From when [default: 24h].
-        #[arg(long, value_name = "WHEN", value_parser = history::parse_when)]
-        since: Option<SystemTime>,
-        /// Until when [default: now].
-        #[arg(long, value_name = "WHEN", value_parser = history::parse_when)]
-        until: Option<SystemTime>,
+        #[command(flatten)]
+        series: SeriesArgs,
         /// Where to write the PNG; `-` writes it to standard output.
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
@@ -148,6 +126,32 @@ enum Command {
     /// Simulators to try linewatch without the real devices.
     #[command(subcommand)]
     Sim(SimCommand),
+}
+
+/// What `history` and `chart` show: a metric of a target over a time range.
+#[derive(Debug, Args)]
+struct SeriesArgs {
+    /// The target's (modem's) name.
+    target: String,
+    /// The metric as on /metrics, e.g. dsl_signal_to_noise_margin_db.
+    metric: String,
+    /// Only this direction (counters: near is down, far is up).
+    #[arg(long, value_name = "down|up", value_parser = history::parse_direction)]
+    direction: Option<Direction>,
+    /// From when [default: 24h].
+    #[arg(long, value_name = "WHEN", value_parser = history::parse_when)]
+    since: Option<SystemTime>,
+    /// Until when [default: now].
+    #[arg(long, value_name = "WHEN", value_parser = history::parse_when)]
+    until: Option<SystemTime>,
+}
+
+impl SeriesArgs {
+    /// `--since` and `--until`: the last day by default.
+    fn range(&self) -> (SystemTime, SystemTime) {
+        let until = self.until.unwrap_or_else(SystemTime::now);
+        (self.since.unwrap_or_else(|| until.checked_sub(history::DEFAULT_SINCE).unwrap_or(until)), until)
+    }
 }
 
 #[derive(Subcommand)]
@@ -197,16 +201,17 @@ pub fn run() -> ExitCode {
             let options = PollOptions { output: PollOutput { json, watch }, count, interval, record };
             poll(&cli.config, cli.data_dir.as_deref(), &target, options)
         }
-        Command::History { target, metric, direction, since, until, max_points, csv, json } => {
-            let (since, until) = history_range(since, until);
+        Command::History { series, max_points, csv, json } => {
+            let (since, until) = series.range();
             let format = if csv { history::Format::Csv } else if json { history::Format::Json } else { history::Format::Table };
+            let SeriesArgs { target, metric, direction, .. } = series;
             let request = history::Request { target, metric, direction, since, until, max_points, format };
             data_dir_to_read(&cli.config, cli.data_dir.as_deref()).and_then(|dir| history::run(&dir, &request)).map(|()| ExitCode::SUCCESS)
         }
-        Command::Chart { target, metric, direction, since, until, out } => {
-            let (since, until) = history_range(since, until);
+        Command::Chart { series, out } => {
+            let (since, until) = series.range();
             data_dir_to_read(&cli.config, cli.data_dir.as_deref())
-                .and_then(|dir| chart(&dir, &target, &metric, direction, since, until, &out))
+                .and_then(|dir| chart(&dir, &series.target, &series.metric, series.direction, since, until, &out))
                 .map(|()| ExitCode::SUCCESS)
         }
     };
@@ -497,11 +502,6 @@ fn show(json: &str, table: &str, footer: &str, output: PollOutput, next: Option<
     Ok(())
 }
 
-/// `--since` and `--until` of `history` and `chart`: the last day by default.
-fn history_range(since: Option<SystemTime>, until: Option<SystemTime>) -> (SystemTime, SystemTime) {
-    let until = until.unwrap_or_else(SystemTime::now);
-    (since.unwrap_or_else(|| until.checked_sub(history::DEFAULT_SINCE).unwrap_or(until)), until)
-}
 
 /// Writes the chart of a metric from the store in `data_dir` to `out` (`-`: standard output).
 fn chart(data_dir: &Path, target: &str, metric: &str, direction: Option<Direction>, since: SystemTime, until: SystemTime, out: &Path) -> anyhow::Result<()> {
